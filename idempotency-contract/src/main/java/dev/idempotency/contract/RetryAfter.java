@@ -5,7 +5,9 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
 import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoField;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -20,8 +22,6 @@ public final class RetryAfter {
   // RFC 9110 section 5.6.7: recipients accept IMF-fixdate and the two obsolete forms.
   private static final DateTimeFormatter IMF_FIXDATE =
       DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
-  private static final DateTimeFormatter RFC_850 =
-      DateTimeFormatter.ofPattern("EEEE, dd-MMM-yy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
   private static final DateTimeFormatter ASCTIME =
       DateTimeFormatter.ofPattern("EEE MMM ppd HH:mm:ss yyyy", Locale.US).withZone(ZoneOffset.UTC);
 
@@ -46,7 +46,7 @@ public final class RetryAfter {
         return Optional.of(Duration.ofSeconds(Long.MAX_VALUE));
       }
     }
-    Instant at = parseHttpDate(v);
+    Instant at = parseHttpDate(v, now);
     if (at == null) return Optional.empty();
     Duration d = Duration.between(now, at);
     return Optional.of(d.isNegative() ? Duration.ZERO : d);
@@ -73,8 +73,8 @@ public final class RetryAfter {
     return true;
   }
 
-  private static Instant parseHttpDate(String v) {
-    for (DateTimeFormatter f : new DateTimeFormatter[] {IMF_FIXDATE, RFC_850, ASCTIME}) {
+  private static Instant parseHttpDate(String v, Instant now) {
+    for (DateTimeFormatter f : new DateTimeFormatter[] {IMF_FIXDATE, rfc850(now), ASCTIME}) {
       try {
         ZonedDateTime t = ZonedDateTime.parse(v, f);
         return t.toInstant();
@@ -83,5 +83,20 @@ public final class RetryAfter {
       }
     }
     return null;
+  }
+
+  /**
+   * The obsolete RFC 850 form, whose year has two digits. RFC 9110 section 5.6.7: a year that
+   * would be more than 50 years after {@code now} is the most recent past year with those digits,
+   * so the century depends on {@code now}.
+   */
+  private static DateTimeFormatter rfc850(Instant now) {
+    int earliestYear = now.atZone(ZoneOffset.UTC).getYear() - 49;
+    return new DateTimeFormatterBuilder()
+        .appendPattern("EEEE, dd-MMM-")
+        .appendValueReduced(ChronoField.YEAR, 2, 2, earliestYear)
+        .appendPattern(" HH:mm:ss 'GMT'")
+        .toFormatter(Locale.US)
+        .withZone(ZoneOffset.UTC);
   }
 }
