@@ -1,0 +1,229 @@
+package dev.idempotency.server.redis;
+
+import dev.idempotency.server.IdempotencyStoreUnavailableException;
+import dev.idempotency.server.store.ClaimResult;
+import dev.idempotency.server.store.IdempotencyStore;
+import dev.idempotency.server.store.RecordId;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisException;
+
+/**
+ * An {@link IdempotencyStore} in Redis, standalone or Redis Cluster, shared by every server
+ * instance that uses the same Redis. It takes any Jedis {@link UnifiedJedis}: {@code RedisClient},
+ * {@code RedisClusterClient}, {@code JedisPooled} or {@code JedisCluster}. The caller owns the
+ * client (its pool, timeouts and credentials) and closes it; this store never does.
+ *
+ * <pre>{@code
+ * RedisClient redis = RedisClient.create("127.0.0.1", 6379);
+ * IdempotencyStore store = RedisIdempotencyStore.builder(redis).build();
+ * }</pre>
+ *
+ * <p>Each record is one Redis hash under {@code <keyPrefix>{<digest>}} (see the README, section
+ * "redis"), and each operation is one Lua script, so it is atomic and costs ONE round trip:
+ *
+ * <ul>
+ *   <li>a new key: 2 round trips, {@link #claim} then {@link #complete}, when the work ends
+ *       before its first renewal; plus 1 per {@link #renew};
+ *   <li>a repeat after completion, an in-progress answer or a fingerprint mismatch: 1 (the
+ *       stored answer or the remaining lease comes back with the claim);
+ *   <li>{@link #release}: 1.
+ * </ul>
+ *
+ * <p>Scripts are called with EVALSHA; a node whose script cache is empty (restart, failover,
+ * SCRIPT FLUSH) answers NOSCRIPT and that one call is sent again with EVAL, a second round trip
+ * that loads the script on that node. Expiry is set by the same script that writes, and time is
+ * Redis's own (PEXPIRE, PTTL): the clocks of the server instances play no part.
+ *
+ * <p>Every failure of Redis or of the client (unreachable, timed out, an error reply, an
+ * unexpected answer) is thrown as {@link IdempotencyStoreUnavailableException} with the Jedis
+ * exception as its cause. When Redis is back, the next call works: Jedis reconnects by itself.
+ * A call that timed out may still have run in Redis; a claim left so expires with its lease.
+ *
+ * <p>This class is threadsafe.
+ */
+public final class RedisIdempotencyStore implements IdempotencyStore {
+  /**
+   * The default key prefix, {@value}: short, and names what the keys are when someone lists
+   * them. Every key of this store is {@code <prefix>{<digest>}}.
+   */
+  public static final String DEFAULT_KEY_PREFIX = "idem:";
+
+  // Redis keys may be 512 MB, but a prefix is a label: more than this is a mistake.
+  private static final int MAX_KEY_PREFIX_LENGTH = 128;
+
+  // Redis adds a TTL to its clock in milliseconds and refuses sums past 2^63 - 1; 100 years is
+  // far more than any lease or retention and far from that edge.
+  private static final long MAX_TTL_MILLIS = Duration.ofDays(36_525).toMillis();
+
+  private static final LuaScript CLAIM = LuaScript.load("claim");
+  private static final LuaScript COMPLETE = LuaScript.load("complete");
+  private static final LuaScript RENEW = LuaScript.load("renew");
+  private static final LuaScript RELEASE = LuaScript.load("release");
+
+  private final UnifiedJedis jedis;
+  private final String keyPrefix;
+  private final RecordKeys keys;
+
+  private RedisIdempotencyStore(Builder builder) {
+    this.jedis = builder.jedis;
+    this.keyPrefix = builder.keyPrefix;
+    this.keys = new RecordKeys(keyPrefix);
+  }
+
+  /** A builder over {@code jedis}, which the store uses but never closes. */
+  public static Builder builder(UnifiedJedis jedis) {
+    return new Builder(jedis);
+  }
+
+  /** The key prefix this store writes under. */
+  public String keyPrefix() {
+    return keyPrefix;
+  }
+
+  /** One round trip. */
+  @Override
+  public ClaimResult claim(RecordId id, String fingerprint, String ownerToken, Duration leaseTtl) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(fingerprint, "fingerprint");
+    Objects.requireNonNull(ownerToken, "ownerToken");
+    byte[] lease = millis(leaseTtl, "leaseTtl");
+    Object reply = call(CLAIM, id, utf8(fingerprint), utf8(ownerToken), lease);
+    if (reply instanceof List<?> list && !list.isEmpty() && list.get(0) instanceof byte[] tag
+        && tag.length == 1) {
+      switch (tag[0]) {
+        case 'A':
+          if (list.size() == 1) return new ClaimResult.Acquired(ownerToken);
+          break;
+        case 'C':
+          if (list.size() == 2 && list.get(1) instanceof byte[] result) {
+            return new ClaimResult.Completed(result);
+          }
+          break;
+        case 'P':
+          if (list.size() == 2 && list.get(1) instanceof Long pttl) {
+            // PTTL is -1 for a key without expiry, which this store never writes: no time left.
+            return new ClaimResult.InProgress(Duration.ofMillis(Math.max(0, pttl)));
+          }
+          break;
+        case 'M':
+          if (list.size() == 1) return new ClaimResult.FingerprintMismatch();
+          break;
+        default:
+          break;
+      }
+    }
+    throw unexpected(CLAIM, reply);
+  }
+
+  /** One round trip. */
+  @Override
+  public boolean complete(RecordId id, String ownerToken, byte[] result, Duration retention) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(ownerToken, "ownerToken");
+    Objects.requireNonNull(result, "result");
+    byte[] ttl = millis(retention, "retention");
+    return flag(COMPLETE, call(COMPLETE, id, utf8(ownerToken), result, ttl));
+  }
+
+  /** One round trip. */
+  @Override
+  public boolean renew(RecordId id, String ownerToken, Duration leaseTtl) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(ownerToken, "ownerToken");
+    byte[] lease = millis(leaseTtl, "leaseTtl");
+    return flag(RENEW, call(RENEW, id, utf8(ownerToken), lease));
+  }
+
+  /** One round trip. */
+  @Override
+  public boolean release(RecordId id, String ownerToken) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(ownerToken, "ownerToken");
+    return flag(RELEASE, call(RELEASE, id, utf8(ownerToken)));
+  }
+
+  @Override
+  public String toString() {
+    return "RedisIdempotencyStore{keyPrefix=" + keyPrefix + "}";
+  }
+
+  private Object call(LuaScript script, RecordId id, byte[]... args) {
+    try {
+      return script.run(jedis, keys.key(id), args);
+    } catch (JedisException e) {
+      throw new IdempotencyStoreUnavailableException(
+          "Redis failed on " + script.name() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static boolean flag(LuaScript script, Object reply) {
+    if (reply instanceof Long n && (n == 0 || n == 1)) return n == 1;
+    throw unexpected(script, reply);
+  }
+
+  private static IdempotencyStoreUnavailableException unexpected(LuaScript script, Object reply) {
+    String shown = reply instanceof byte[] b ? Arrays.toString(b) : String.valueOf(reply);
+    return new IdempotencyStoreUnavailableException(
+        "Redis answered " + script.name() + " with an unexpected reply: " + shown);
+  }
+
+  /** A positive duration as whole milliseconds, rounded up so a sub-millisecond TTL still lives. */
+  private static byte[] millis(Duration ttl, String name) {
+    Objects.requireNonNull(ttl, name);
+    if (ttl.isNegative() || ttl.isZero()) {
+      throw new IllegalArgumentException(name + " must be positive: " + ttl);
+    }
+    long ms;
+    try {
+      ms = ttl.plusNanos(999_999).toMillis();
+    } catch (ArithmeticException e) {
+      throw new IllegalArgumentException(name + " is too long: " + ttl, e);
+    }
+    if (ms > MAX_TTL_MILLIS) throw new IllegalArgumentException(name + " is too long: " + ttl);
+    return Long.toString(ms).getBytes(StandardCharsets.US_ASCII);
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Configures a {@link RedisIdempotencyStore}. Not threadsafe; {@link #build} copies the
+   * settings, so the built store never changes.
+   */
+  public static final class Builder {
+    private final UnifiedJedis jedis;
+    private String keyPrefix = DEFAULT_KEY_PREFIX;
+
+    private Builder(UnifiedJedis jedis) {
+      this.jedis = Objects.requireNonNull(jedis, "jedis");
+    }
+
+    /**
+     * The prefix of every key; default {@value RedisIdempotencyStore#DEFAULT_KEY_PREFIX}. Give
+     * each service (or environment) sharing one Redis its own prefix to tell their keys apart;
+     * records of different namespaces never collide either way. At most 128 characters, without
+     * <code>{</code> or <code>}</code>, which would change the hash tag that places a record.
+     */
+    public Builder keyPrefix(String keyPrefix) {
+      Objects.requireNonNull(keyPrefix, "keyPrefix");
+      if (keyPrefix.length() > MAX_KEY_PREFIX_LENGTH) {
+        throw new IllegalArgumentException("keyPrefix longer than " + MAX_KEY_PREFIX_LENGTH);
+      }
+      if (keyPrefix.indexOf('{') >= 0 || keyPrefix.indexOf('}') >= 0) {
+        throw new IllegalArgumentException("keyPrefix must not contain { or }: " + keyPrefix);
+      }
+      this.keyPrefix = keyPrefix;
+      return this;
+    }
+
+    public RedisIdempotencyStore build() {
+      return new RedisIdempotencyStore(this);
+    }
+  }
+}

@@ -1,0 +1,21 @@
+-- claim: one call, one round trip. Layout and record format: README, section "redis".
+-- KEYS[1]  the record's key (a hash)
+-- ARGV[1]  the request's fingerprint ('' for none)
+-- ARGV[2]  the new owner token
+-- ARGV[3]  the lease in milliseconds, a positive integer
+-- Returns {'A'} acquired, {'C', result} completed, {'P', pttl} in progress,
+-- {'M'} fingerprint mismatch. An expired record is gone (Redis expiry), so it is acquired.
+local rec = redis.call('HMGET', KEYS[1], 'state', 'fingerprint')
+local state = rec[1]
+if not state then
+  redis.call('HSET', KEYS[1], 'state', 'p', 'fingerprint', ARGV[1], 'token', ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  return {'A'}
+end
+if rec[2] ~= ARGV[1] then
+  return {'M'}
+end
+if state == 'c' then
+  return {'C', redis.call('HGET', KEYS[1], 'result')}
+end
+return {'P', redis.call('PTTL', KEYS[1])}
