@@ -44,6 +44,11 @@ final class LuaScript {
     return name;
   }
 
+  /** The script's text, a copy. */
+  byte[] body() {
+    return body.clone();
+  }
+
   /** The lowercase hex SHA1 that Redis names this script by. */
   String sha1() {
     return new String(sha1, StandardCharsets.US_ASCII);

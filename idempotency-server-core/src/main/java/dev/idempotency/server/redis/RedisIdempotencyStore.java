@@ -4,13 +4,20 @@ import dev.idempotency.server.IdempotencyStoreUnavailableException;
 import dev.idempotency.server.store.ClaimResult;
 import dev.idempotency.server.store.IdempotencyStore;
 import dev.idempotency.server.store.RecordId;
+import java.net.ConnectException;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import redis.clients.jedis.Connection;
+import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.util.Pool;
 
 /**
  * An {@link IdempotencyStore} in Redis, standalone or Redis Cluster, shared by every server
@@ -41,8 +48,11 @@ import redis.clients.jedis.exceptions.JedisException;
  *
  * <p>Every failure of Redis or of the client (unreachable, timed out, an error reply, an
  * unexpected answer) is thrown as {@link IdempotencyStoreUnavailableException} with the Jedis
- * exception as its cause. When Redis is back, the next call works: Jedis reconnects by itself.
- * A call that timed out may still have run in Redis; a claim left so expires with its lease.
+ * exception as its cause; timeouts are the client's (Jedis's socket timeout). When Redis is
+ * back, the next call works without a restart: a call whose pooled connection broke while idle
+ * (reset, closed) is sent once more on a fresh connection, which is safe because every script
+ * checks the owner token. A timed-out call is never retried; it may still have run in Redis, and
+ * a claim left so expires with its lease.
  *
  * <p>This class is threadsafe.
  */
@@ -153,12 +163,51 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
   }
 
   private Object call(LuaScript script, RecordId id, byte[]... args) {
+    byte[] key = keys.key(id);
     try {
-      return script.run(jedis, keys.key(id), args);
+      try {
+        return script.run(jedis, key, args);
+      } catch (JedisConnectionException e) {
+        if (!isStaleConnection(e)) throw e;
+        // A pooled connection that broke while idle (Redis restarted, a proxy dropped it) fails
+        // its first command. Its idle siblings are most likely broken too: drop them all, then try
+        // once more on a fresh connection. Safe: every script checks the owner token, so a call
+        // run twice cannot hand one claim to two owners.
+        discardIdleConnections();
+        try {
+          return script.run(jedis, key, args);
+        } catch (JedisException again) {
+          again.addSuppressed(e);
+          throw again;
+        }
+      }
     } catch (JedisException e) {
       throw new IdempotencyStoreUnavailableException(
           "Redis failed on " + script.name() + ": " + e.getMessage(), e);
     }
+  }
+
+  private void discardIdleConnections() {
+    Pool<Connection> pool = null;
+    if (jedis instanceof RedisClient client) pool = client.getPool();
+    else if (jedis instanceof JedisPooled pooled) pool = pooled.getPool();
+    if (pool == null) return; // a cluster client or a custom provider handles its own connections
+    try {
+      pool.clear();
+    } catch (RuntimeException e) {
+      // best effort: the retry still borrows a connection, fresh or not
+    }
+  }
+
+  /**
+   * A connection that broke, not a slow Redis (a timeout, never retried) nor an unreachable one
+   * (refused, where a retry cannot help).
+   */
+  private static boolean isStaleConnection(JedisConnectionException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SocketTimeoutException || t instanceof ConnectException) return false;
+    }
+    return true;
   }
 
   private static boolean flag(LuaScript script, Object reply) {

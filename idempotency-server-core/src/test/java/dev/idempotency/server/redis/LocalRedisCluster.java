@@ -17,7 +17,7 @@ import redis.clients.jedis.RedisClusterClient;
  * slots with CLUSTER ADDSLOTS, all through Jedis (no redis-cli). Started by
  * {@link RedisServerFixture}.
  */
-public final class LocalRedisCluster implements AutoCloseable {
+public final class LocalRedisCluster implements RedisDeployment, AutoCloseable {
   /** The number of hash slots of every Redis Cluster. */
   public static final int SLOTS = 16384;
 
@@ -100,6 +100,7 @@ public final class LocalRedisCluster implements AutoCloseable {
   }
 
   /** A new cluster client, as an application would use; the caller closes it. */
+  @Override
   public RedisClusterClient newClient() {
     return RedisClusterClient.builder()
         .nodes(hostAndPorts())
@@ -118,20 +119,19 @@ public final class LocalRedisCluster implements AutoCloseable {
     throw new IllegalArgumentException("slot " + slot);
   }
 
-  public void flushAll() {
-    for (RedisServerProcess node : masters) node.flushAll();
+  @Override
+  public List<RedisServerProcess> nodes() {
+    return masters;
   }
 
-  /** {@link RedisServerProcess#shiftTtls} on every master. */
-  public void shiftTtls(Duration elapsed) {
-    for (RedisServerProcess node : masters) node.shiftTtls(elapsed);
+  /** The slot of {@code key}, as the cluster computes it (CLUSTER KEYSLOT). */
+  public int slotOf(String key) {
+    return (int) (long) masters.get(0).admin(j -> j.clusterKeySlot(key));
   }
 
-  /** {@link RedisServerProcess#commandCalls}, summed over the masters. */
-  public long commandCalls(String command) {
-    long sum = 0;
-    for (RedisServerProcess node : masters) sum += node.commandCalls(command);
-    return sum;
+  @Override
+  public RedisServerProcess nodeFor(String key) {
+    return masterOf(slotOf(key));
   }
 
   @Override

@@ -8,7 +8,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -26,7 +28,7 @@ import redis.clients.jedis.resps.ScanResult;
  * directory. It can be stopped and started again on the same port (for outage tests). Started by
  * {@link RedisServerFixture}; every process still running when the JVM exits is killed.
  */
-public final class RedisServerProcess implements AutoCloseable {
+public final class RedisServerProcess implements RedisDeployment, AutoCloseable {
   static final String HOST = "127.0.0.1";
 
   // Generous for a shared 2-core machine: redis-server normally answers PING within 50 ms.
@@ -155,6 +157,7 @@ public final class RedisServerProcess implements AutoCloseable {
   }
 
   /** A new pooled client, as an application would use; the caller closes it. */
+  @Override
   public RedisClient newClient() {
     return RedisClient.builder()
         .hostAndPort(hostAndPort())
@@ -178,6 +181,31 @@ public final class RedisServerProcess implements AutoCloseable {
     }
   }
 
+  @Override
+  public List<RedisServerProcess> nodes() {
+    return List.of(this);
+  }
+
+  @Override
+  public RedisServerProcess nodeFor(String key) {
+    return this;
+  }
+
+  /** Every key this process holds (SCAN; in a cluster, only its own slots). */
+  public Set<String> keys() {
+    return admin(j -> {
+      Set<String> keys = new HashSet<>();
+      String cursor = ScanParams.SCAN_POINTER_START;
+      do {
+        ScanResult<String> page = j.scan(cursor, new ScanParams().count(1000));
+        keys.addAll(page.getResult());
+        cursor = page.getCursor();
+      } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
+      return keys;
+    });
+  }
+
+  @Override
   public void flushAll() {
     admin(Jedis::flushAll);
   }
@@ -191,6 +219,7 @@ public final class RedisServerProcess implements AutoCloseable {
    * How many times {@code command} (lowercase, e.g. {@code evalsha}) has been called since the
    * server started, from INFO commandstats; 0 if never.
    */
+  @Override
   public long commandCalls(String command) {
     String stats = admin(j -> j.info("commandstats"));
     for (String line : stats.split("\r?\n")) {
@@ -208,6 +237,7 @@ public final class RedisServerProcess implements AutoCloseable {
    * a key whose TTL runs out is deleted, as Redis would have expired it. Keys without a TTL are
    * left alone. Not atomic across keys: for tests that are not doing anything else meanwhile.
    */
+  @Override
   public void shiftTtls(Duration elapsed) {
     byte[] millis = Long.toString(elapsed.toMillis()).getBytes(StandardCharsets.US_ASCII);
     admin(jedis -> {
