@@ -1,0 +1,524 @@
+package dev.idempotency.benchmarks;
+
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.idempotency.server.redis.RedisServerFixture;
+import dev.idempotency.server.redis.RedisServerProcess;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jmh.runner.options.VerboseMode;
+
+/**
+ * Runs every benchmark of this module with JMH, in one go, and turns the results into ratios
+ * against their baselines: a table on standard output, {@code BENCHMARKS.json} and
+ * {@code BENCHMARKS.md}. Started by {@code ./bench/run}.
+ *
+ * <p>Options: {@code --out=DIR} (where the two files go; default the working directory),
+ * {@code --notes=FILE} (hand-written "what remains and why", copied into BENCHMARKS.md),
+ * {@code --only=memory,redis,client,e2e,footprint} (a subset, for iterating; writes no files
+ * unless {@code --write} is given too), {@code --prof=gc} (any JMH profiler, for investigating).
+ */
+public final class BenchmarkDriver {
+
+  /** Lower is better (a time), or higher is better (a rate). */
+  enum Better {
+    LOWER,
+    HIGHER
+  }
+
+  /** A target on a ratio: at most or at least {@code value}. */
+  record Target(Better better, double value) {
+    boolean met(double ratio) {
+      return better == Better.LOWER ? ratio <= value : ratio >= value;
+    }
+
+    String text() {
+      return (better == Better.LOWER ? "≤ " : "≥ ") + java.math.BigDecimal.valueOf(value).stripTrailingZeros().toPlainString() + "x";
+    }
+  }
+
+  /**
+   * How one group of benchmarks is run. The budget: the whole set, with a build, in under five
+   * minutes on two cores. Each benchmark gets one fork (a fresh JVM), so a group costs about
+   * (JVM start + warmup + measurement) per benchmark and thread count.
+   */
+  record Group(
+      String name,
+      Class<?> benchmarks,
+      List<Integer> threads,
+      int warmupIterations,
+      int measurementIterations,
+      Duration iterationTime,
+      int batchSize) {}
+
+  /** One line of the table: a guarded benchmark against its baseline at one thread count. */
+  record Row(
+      String id,
+      String group,
+      String title,
+      String meaning,
+      String guard,
+      String baseline,
+      int threads,
+      Better better,
+      Target target) {}
+
+  /**
+   * One benchmark's score per operation (a batch is divided by its size): the median of its
+   * measured iterations, which a burst of load from another process moves less than the mean,
+   * and the mean with JMH's 99.9% confidence half-width.
+   */
+  record Score(String benchmark, int threads, double median, double mean, double error, String unit, int samples) {}
+
+  static final List<Group> GROUPS = List.of(
+      // Single shots of NEW_KEY_BATCH calls each: 10 warmup batches take the code through C2.
+      new Group("memory-new", MemoryGuardBenchmarks.class, List.of(1, 2), 10, 10, null,
+          MemoryGuardBenchmarks.NEW_KEY_BATCH),
+      new Group("memory-replay", MemoryGuardBenchmarks.class, List.of(1, 2), 2, 3, Duration.ofSeconds(1), 0),
+      new Group("redis", RedisBenchmarks.class, List.of(1, 16), 2, 3, Duration.ofSeconds(1), 0),
+      new Group("client", ClientBenchmarks.class, List.of(1), 2, 5, Duration.ofSeconds(1), 0));
+
+  static final List<Row> ROWS = List.of(
+      new Row("memory-new-1t", "memory-new", "Memory guard, new key",
+          "guard.execute(newKey, Receipt.class, supplier) over the default InMemoryIdempotencyStore, "
+              + "time per call, against the supplier + a Jackson encode + one ConcurrentHashMap insert",
+          "MemoryGuardBenchmarks.newKeyGuard", "MemoryGuardBenchmarks.newKeyBaseline", 1,
+          Better.LOWER, new Target(Better.LOWER, 1.5)),
+      new Row("memory-new-2t", "memory-new", "Memory guard, new key",
+          "the same with two threads calling at once", "MemoryGuardBenchmarks.newKeyGuard",
+          "MemoryGuardBenchmarks.newKeyBaseline", 2, Better.LOWER, new Target(Better.LOWER, 1.5)),
+      new Row("memory-replay-1t", "memory-replay", "Memory guard, replay",
+          "guard.execute on a completed key (the business code must not run), time per call, "
+              + "against one ConcurrentHashMap lookup + a Jackson decode",
+          "MemoryGuardBenchmarks.replayGuard", "MemoryGuardBenchmarks.replayBaseline", 1,
+          Better.LOWER, new Target(Better.LOWER, 1.2)),
+      new Row("memory-replay-2t", "memory-replay", "Memory guard, replay",
+          "the same with two threads", "MemoryGuardBenchmarks.replayGuard",
+          "MemoryGuardBenchmarks.replayBaseline", 2, Better.LOWER, new Target(Better.LOWER, 1.2)),
+      new Row("redis-new-1t", "redis", "Redis guard, new key",
+          "guard.execute(newKey, ...) over RedisIdempotencyStore, calls per second, against raw "
+              + "Jedis EVALSHA of a one-key claim script over the same client (one round trip; a new "
+              + "key needs two, so 0.5x is the ceiling)",
+          "RedisBenchmarks.newKeyGuard", "RedisBenchmarks.evalshaClaim", 1,
+          Better.HIGHER, new Target(Better.HIGHER, 0.45)),
+      new Row("redis-new-16t", "redis", "Redis guard, new key",
+          "the same with 16 threads sharing one pooled client", "RedisBenchmarks.newKeyGuard",
+          "RedisBenchmarks.evalshaClaim", 16, Better.HIGHER, new Target(Better.HIGHER, 0.45)),
+      new Row("redis-replay-1t", "redis", "Redis guard, replay",
+          "guard.execute on a completed key, calls per second, against the same raw EVALSHA "
+              + "(one round trip each: 1x is the ceiling)",
+          "RedisBenchmarks.replayGuard", "RedisBenchmarks.evalshaClaim", 1,
+          Better.HIGHER, new Target(Better.HIGHER, 0.9)),
+      new Row("redis-replay-16t", "redis", "Redis guard, replay",
+          "the same with 16 threads", "RedisBenchmarks.replayGuard",
+          "RedisBenchmarks.evalshaClaim", 16, Better.HIGHER, new Target(Better.HIGHER, 0.9)),
+      new Row("client-1t", "client", "Client interceptor",
+          "a POST of a 200-byte JSON body through OkHttp with IdempotencyInterceptor, time per call, "
+              + "against the same POST through plain OkHttp, same local server",
+          "ClientBenchmarks.interceptedOkHttp", "ClientBenchmarks.plainOkHttp", 1,
+          Better.LOWER, new Target(Better.LOWER, 1.05)));
+
+  private BenchmarkDriver() {}
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> options = parse(args);
+    Instant startedAt = startedAt();
+    Set<String> only = options.containsKey("only")
+        ? new LinkedHashSet<>(List.of(options.get("only").split(",")))
+        : Set.of();
+    boolean write = only.isEmpty() || options.containsKey("write");
+    Path out = Path.of(options.getOrDefault("out", "."));
+
+    Machine machine = Machine.detect();
+    System.out.println(machine.describe());
+
+    List<Group> groups = new ArrayList<>();
+    for (Group g : GROUPS) {
+      if (only.isEmpty() || only.contains(g.name()) || only.contains(g.name().split("-")[0])) groups.add(g);
+    }
+    boolean needsRedis = groups.stream().anyMatch(g -> g.benchmarks() == RedisBenchmarks.class);
+
+    Map<String, Score> scores = new LinkedHashMap<>();
+    Map<String, String> failures = new LinkedHashMap<>();
+    RedisServerProcess redis = null;
+    String redisVersion = "not started";
+    try {
+      if (needsRedis) {
+        redis = RedisServerFixture.newStandalone();
+        redisVersion = redis.version() + " (" + RedisServerFixture.binarySource() + ")";
+        System.out.println("redis-server " + redisVersion + " on port " + redis.port());
+      }
+      for (Group group : groups) {
+        for (int threads : group.threads()) {
+          long t0 = System.nanoTime();
+          run(group, threads, redis, options.get("prof"), scores, failures);
+          System.out.printf(Locale.ROOT, "[%s, %d thread(s): %.0f s]%n",
+              group.name(), threads, (System.nanoTime() - t0) / 1e9);
+        }
+      }
+    } finally {
+      if (redis != null) redis.close();
+    }
+
+    Footprint footprint = null;
+    if (only.isEmpty() || only.contains("footprint")) footprint = Footprint.measure();
+
+    List<Map<String, Object>> rows = rows(scores, failures, groups);
+    String table = table(rows, footprint);
+    System.out.println();
+    System.out.println(table);
+
+    double seconds = Duration.between(startedAt, Instant.now()).toMillis() / 1000.0;
+    System.out.printf(Locale.ROOT, "%ntotal time since the command started: %.0f s%n", seconds);
+    if (write) {
+      String command = System.getenv().getOrDefault("BENCH_COMMAND", "./bench/run");
+      Map<String, Object> json = new LinkedHashMap<>();
+      json.put("startedAt", startedAt.truncatedTo(ChronoUnit.SECONDS).toString());
+      json.put("command", command);
+      json.put("durationSeconds", Math.round(seconds));
+      json.put("machine", machine.json(redisVersion));
+      json.put("jmh", jmhSettings(groups));
+      json.put("rows", rows);
+      if (footprint != null) json.put("footprint", footprint.json());
+      Files.createDirectories(out);
+      Receipt.MAPPER.copy().enable(SerializationFeature.INDENT_OUTPUT)
+          .writeValue(out.resolve("BENCHMARKS.json").toFile(), json);
+      String notes = options.containsKey("notes") && Files.exists(Path.of(options.get("notes")))
+          ? Files.readString(Path.of(options.get("notes")))
+          : "";
+      Files.writeString(out.resolve("BENCHMARKS.md"),
+          Report.markdown(machine, redisVersion, command, startedAt, seconds, table, rows, footprint, groups, notes));
+      System.out.println("wrote " + out.resolve("BENCHMARKS.md") + " and " + out.resolve("BENCHMARKS.json"));
+    }
+  }
+
+  private static Instant startedAt() {
+    String epoch = System.getenv("BENCH_STARTED_AT");
+    if (epoch != null && !epoch.isBlank()) return Instant.ofEpochSecond(Long.parseLong(epoch.trim()));
+    return Instant.now();
+  }
+
+  private static Map<String, String> parse(String[] args) {
+    Map<String, String> options = new LinkedHashMap<>();
+    for (String arg : args) {
+      if (!arg.startsWith("--")) throw new IllegalArgumentException("unknown argument: " + arg);
+      int eq = arg.indexOf('=');
+      if (eq < 0) options.put(arg.substring(2), "");
+      else options.put(arg.substring(2, eq), arg.substring(eq + 1));
+    }
+    return options;
+  }
+
+  /** The methods of a group: the benchmarks its rows name (guarded and baseline). */
+  static List<String> methods(Group group) {
+    Set<String> methods = new LinkedHashSet<>();
+    for (Row row : ROWS) {
+      if (row.group().equals(group.name())) {
+        methods.add(row.baseline());
+        methods.add(row.guard());
+      }
+    }
+    Set<String> present = new LinkedHashSet<>();
+    for (var m : group.benchmarks().getMethods()) {
+      if (m.isAnnotationPresent(org.openjdk.jmh.annotations.Benchmark.class)) {
+        present.add(group.benchmarks().getSimpleName() + "." + m.getName());
+      }
+    }
+    methods.retainAll(present);
+    return new ArrayList<>(methods);
+  }
+
+  private static void run(Group group, int threads, RedisServerProcess redis, String profiler,
+      Map<String, Score> scores, Map<String, String> failures) {
+    List<String> methods = methods(group);
+    if (methods.isEmpty()) return;
+    ChainedOptionsBuilder builder = new OptionsBuilder()
+        .forks(1)
+        .threads(threads)
+        .warmupIterations(group.warmupIterations())
+        .measurementIterations(group.measurementIterations())
+        .shouldFailOnError(false)
+        .shouldDoGC(true)
+        .verbosity(VerboseMode.NORMAL)
+        .jvmArgs(forkJvmArgs(redis).toArray(String[]::new));
+    for (String method : methods) {
+      builder.include("^" + BenchmarkDriver.class.getPackageName().replace(".", "\\.") + "\\."
+          + method.replace(".", "\\.") + "$");
+    }
+    if (group.iterationTime() != null) {
+      TimeValue time = TimeValue.milliseconds(group.iterationTime().toMillis());
+      builder.warmupTime(time).measurementTime(time);
+    }
+    if (group.batchSize() > 0) {
+      builder.mode(Mode.SingleShotTime).warmupBatchSize(group.batchSize()).measurementBatchSize(group.batchSize());
+    }
+    if (profiler != null && !profiler.isEmpty()) builder.addProfiler(profiler);
+    Collection<RunResult> results;
+    try {
+      results = new Runner(builder.build()).run();
+    } catch (RunnerException e) {
+      for (String method : methods) failures.put(key(method, threads), e.toString());
+      return;
+    }
+    for (RunResult result : results) {
+      String benchmark = result.getParams().getBenchmark();
+      String method = benchmark.substring(BenchmarkDriver.class.getPackageName().length() + 1);
+      var primary = result.getPrimaryResult();
+      double divisor = group.batchSize() > 0 ? group.batchSize() : 1;
+      String unit = primary.getScoreUnit();
+      if (group.batchSize() > 0) unit = unit.replace("/op", "") + "/call";
+      scores.put(key(method, threads), new Score(method, threads,
+          primary.getStatistics().getPercentile(50) / divisor, primary.getScore() / divisor,
+          primary.getScoreError() / divisor, unit, (int) primary.getSampleCount()));
+    }
+    for (String method : methods) {
+      failures.putIfAbsent(key(method, threads), "failed: see the JMH output above");
+    }
+  }
+
+  static List<String> forkJvmArgs(RedisServerProcess redis) {
+    List<String> args = new ArrayList<>(List.of(
+        // A fixed heap: no resizing during the measurement, the same for every benchmark.
+        "-Xms2g", "-Xmx2g",
+        // The JDK HttpServer writes headers and body separately; with Nagle on, the body waits
+        // for the client's delayed ACK (40 ms on Linux) on every kept-alive request.
+        "-Dsun.net.httpserver.nodelay=true"));
+    if (redis != null) args.add("-D" + RedisBenchmarks.PORT_PROPERTY + "=" + redis.port());
+    return args;
+  }
+
+  static String key(String method, int threads) {
+    return method + "@" + threads;
+  }
+
+  private static List<Map<String, Object>> rows(
+      Map<String, Score> scores, Map<String, String> failures, List<Group> groups) {
+    Set<String> ran = new LinkedHashSet<>();
+    for (Group g : groups) ran.add(g.name());
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (Row row : ROWS) {
+      if (!ran.contains(row.group())) continue;
+      Map<String, Object> r = new LinkedHashMap<>();
+      r.put("id", row.id());
+      r.put("title", row.title());
+      r.put("threads", row.threads());
+      r.put("meaning", row.meaning());
+      Score guard = scores.get(key(row.guard(), row.threads()));
+      Score baseline = scores.get(key(row.baseline(), row.threads()));
+      r.put("guard", scoreJson(row.guard(), guard));
+      r.put("baseline", scoreJson(row.baseline(), baseline));
+      r.put("target", row.target() == null ? null : row.target().text());
+      if (guard != null && baseline != null) {
+        double ratio = guard.median() / baseline.median();
+        double meanRatio = guard.mean() / baseline.mean();
+        double rel = Math.hypot(relative(guard), relative(baseline));
+        r.put("ratio", round(ratio));
+        r.put("ratioOfMeans", round(meanRatio));
+        r.put("ratioOfMeansError", Double.isNaN(rel) ? null : round(meanRatio * rel));
+        r.put("verdict", row.target() == null ? "REPORT" : row.target().met(ratio) ? "PASS" : "MISS");
+      } else {
+        r.put("ratio", null);
+        r.put("ratioOfMeans", null);
+        r.put("ratioOfMeansError", null);
+        String why = guard == null
+            ? failures.getOrDefault(key(row.guard(), row.threads()), "not built yet")
+            : failures.getOrDefault(key(row.baseline(), row.threads()), "not built yet");
+        r.put("verdict", "NOT MEASURED");
+        r.put("why", why);
+      }
+      rows.add(r);
+    }
+    return rows;
+  }
+
+  private static double relative(Score s) {
+    return Double.isNaN(s.error()) ? 0 : s.error() / s.mean();
+  }
+
+  private static Map<String, Object> scoreJson(String benchmark, Score s) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("benchmark", benchmark);
+    if (s != null) {
+      m.put("median", round(s.median()));
+      m.put("mean", round(s.mean()));
+      m.put("error", Double.isNaN(s.error()) ? null : round(s.error()));
+      m.put("unit", s.unit());
+      m.put("samples", s.samples());
+    }
+    return m;
+  }
+
+  private static Map<String, Object> jmhSettings(List<Group> groups) {
+    Map<String, Object> settings = new LinkedHashMap<>();
+    for (Group g : groups) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("threads", g.threads());
+      m.put("forks", 1);
+      m.put("warmupIterations", g.warmupIterations());
+      m.put("measurementIterations", g.measurementIterations());
+      m.put("iteration", g.batchSize() > 0 ? "single shot of " + g.batchSize() + " calls per thread"
+          : g.iterationTime().toMillis() + " ms");
+      m.put("jvmArgs", forkJvmArgs(null));
+      settings.put(g.name(), m);
+    }
+    return settings;
+  }
+
+  static String table(List<Map<String, Object>> rows, Footprint footprint) {
+    StringBuilder t = new StringBuilder();
+    t.append("| Row | Threads | Guarded (median) | Baseline (median) | Ratio | Target | Verdict | Ratio of means |\n");
+    t.append("|---|---:|---:|---:|---:|---|---|---:|\n");
+    for (Map<String, Object> r : rows) {
+      t.append("| ").append(r.get("title"))
+          .append(" | ").append(r.get("threads"))
+          .append(" | ").append(scoreText(r.get("guard")))
+          .append(" | ").append(scoreText(r.get("baseline")))
+          .append(" | ").append(ratioText(r))
+          .append(" | ").append(r.get("target") == null ? "report" : r.get("target"))
+          .append(" | ").append(r.get("verdict"))
+          .append(" | ").append(meanRatioText(r))
+          .append(" |\n");
+    }
+    if (footprint != null) {
+      t.append("| ").append("Memory store, bytes per entry (").append(footprint.entriesText())
+          .append(", 200-byte answer)")
+          .append(" | 1 | ").append(footprint.guardText())
+          .append(" | ").append(footprint.baselineText())
+          .append(" | ").append(footprint.ratioText())
+          .append(" | report | ").append(footprint.verdict()).append(" | |\n");
+    }
+    return t.toString();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static String scoreText(Object score) {
+    Map<String, Object> s = (Map<String, Object>) score;
+    if (s == null || !s.containsKey("median")) return "—";
+    return fmt((Double) s.get("median")) + " " + s.get("unit");
+  }
+
+  private static String ratioText(Map<String, Object> r) {
+    Object ratio = r.get("ratio");
+    return ratio == null ? "—" : "**" + fmt((Double) ratio) + "x**";
+  }
+
+  private static String meanRatioText(Map<String, Object> r) {
+    Object ratio = r.get("ratioOfMeans");
+    if (ratio == null) return "—";
+    Object error = r.get("ratioOfMeansError");
+    return fmt((Double) ratio) + "x" + (error == null ? "" : " ± " + fmt((Double) error));
+  }
+
+  static double round(double v) {
+    if (v == 0 || Double.isNaN(v) || Double.isInfinite(v)) return v;
+    double scale = Math.pow(10, 4 - (int) Math.ceil(Math.log10(Math.abs(v))));
+    return Math.round(v * scale) / scale;
+  }
+
+  /** Three significant digits, no exponent. */
+  static String fmt(double v) {
+    if (v == 0) return "0";
+    int digits = Math.max(0, 3 - (int) Math.ceil(Math.log10(Math.abs(v))));
+    return String.format(Locale.ROOT, "%." + digits + "f", v);
+  }
+
+  /** Bytes per entry of the memory store and of a bare map, measured in a JVM of their own. */
+  record Footprint(Map<String, String> values, String error) {
+    static Footprint measure() {
+      String java = ProcessHandle.current().info().command().orElse("java");
+      List<String> command = List.of(java, "-XX:+UseSerialGC", "-Xms3g", "-Xmx3g",
+          "-cp", System.getProperty("java.class.path"), MemoryFootprint.class.getName());
+      System.out.println("footprint: " + String.join(" ", command.subList(0, 4)) + " ... " + MemoryFootprint.class.getSimpleName());
+      Map<String, String> values = new LinkedHashMap<>();
+      try {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        try (BufferedReader reader = new BufferedReader(
+            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+          String line;
+          while ((line = reader.readLine()) != null) {
+            System.out.println("  " + line);
+            if (line.startsWith("RESULT ")) {
+              for (String pair : line.substring(7).trim().split(" ")) {
+                int eq = pair.indexOf('=');
+                values.put(pair.substring(0, eq), pair.substring(eq + 1));
+              }
+            }
+          }
+        }
+        if (!process.waitFor(120, TimeUnit.SECONDS)) {
+          process.destroyForcibly();
+          return new Footprint(values, "timed out");
+        }
+        return new Footprint(values, process.exitValue() == 0 ? null : "exit " + process.exitValue());
+      } catch (IOException e) {
+        return new Footprint(values, e.toString());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return new Footprint(values, "interrupted");
+      }
+    }
+
+    String entriesText() {
+      String n = values.get("entries");
+      return n == null ? "default max size" : n + " entries";
+    }
+
+    String guardText() {
+      String b = values.get("storeBytesPerEntry");
+      return b == null ? "—" : b + " B/entry";
+    }
+
+    String baselineText() {
+      String b = values.get("mapBytesPerEntry");
+      return b == null ? "—" : b + " B/entry (ConcurrentHashMap)";
+    }
+
+    String ratioText() {
+      String g = values.get("storeBytesPerEntry");
+      String b = values.get("mapBytesPerEntry");
+      if (g == null || b == null) return "—";
+      return fmt(Double.parseDouble(g) / Double.parseDouble(b)) + "x";
+    }
+
+    String verdict() {
+      if (error != null) return "NOT MEASURED (" + error + ")";
+      return values.containsKey("storeBytesPerEntry") ? "REPORT" : "NOT MEASURED";
+    }
+
+    Map<String, Object> json() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      values.forEach((k, v) -> {
+        try {
+          m.put(k, Long.parseLong(v));
+        } catch (NumberFormatException e) {
+          m.put(k, v);
+        }
+      });
+      if (error != null) m.put("error", error);
+      m.put("method", "heap in use after full GCs (SerialGC), before and after filling, / entries");
+      return m;
+    }
+  }
+}

@@ -1,0 +1,88 @@
+package dev.idempotency.benchmarks;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * The client's interceptor against plain OkHttp: the same POST of a 200-byte JSON body to the
+ * same local server (the JDK HttpServer on 127.0.0.1, answering 201 with a 200-byte receipt),
+ * over one kept-alive connection. The difference is what the interceptor costs a call.
+ */
+public class ClientBenchmarks {
+  static final MediaType JSON = MediaType.get("application/json");
+
+  @State(Scope.Benchmark)
+  public static class Server {
+    HttpServer server;
+    OkHttpClient plain;
+    String url;
+    byte[] body;
+
+    @Setup(Level.Trial)
+    public void start() throws IOException {
+      server = startReceiptServer();
+      url = "http://127.0.0.1:" + server.getAddress().getPort() + "/payments";
+      body = Receipt.encode(Receipt.charge());
+      plain = new OkHttpClient.Builder().build();
+    }
+
+    @TearDown(Level.Trial)
+    public void stop() {
+      plain.dispatcher().executorService().shutdown();
+      plain.connectionPool().evictAll();
+      server.stop(0);
+    }
+  }
+
+  /** A JDK HttpServer on a free loopback port that answers every POST with 201 and a receipt. */
+  static HttpServer startReceiptServer() throws IOException {
+    byte[] answer = Receipt.encode(Receipt.charge());
+    HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext("/payments", exchange -> {
+      try (exchange; InputStream in = exchange.getRequestBody()) {
+        in.readAllBytes();
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.sendResponseHeaders(201, answer.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+          out.write(answer);
+        }
+      }
+    });
+    server.start();
+    return server;
+  }
+
+  static byte[] post(OkHttpClient client, String url, byte[] body) throws IOException {
+    Request request = new Request.Builder().url(url).post(RequestBody.create(body, JSON)).build();
+    try (Response response = client.newCall(request).execute()) {
+      if (response.code() != 201) throw new IOException("unexpected answer " + response.code());
+      return response.body().bytes();
+    }
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.AverageTime)
+  @OutputTimeUnit(TimeUnit.MICROSECONDS)
+  public byte[] plainOkHttp(Server server) throws IOException {
+    return post(server.plain, server.url, server.body);
+  }
+}

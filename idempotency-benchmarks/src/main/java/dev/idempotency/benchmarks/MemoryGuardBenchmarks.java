@@ -1,0 +1,97 @@
+package dev.idempotency.benchmarks;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+
+/**
+ * The in-memory guard against the irreducible work of the same call.
+ *
+ * <p>New key: the baseline is the business code, encoding its result with Jackson and one
+ * {@link ConcurrentHashMap} insert. Every call has a fresh key, so the map and the store grow;
+ * to keep them bounded (and equal in size on both sides) each iteration is a batch of
+ * {@link #NEW_KEY_BATCH} calls per thread into an empty map or a fresh store, timed as one
+ * single shot.
+ *
+ * <p>Replay: the baseline is one lookup and a Jackson decode, over {@link #REPLAY_KEYS} keys
+ * stored before the measurement; the guard replays the same keys and must not run the business
+ * code.
+ */
+public class MemoryGuardBenchmarks {
+  /**
+   * Calls per thread in one timed batch of the new-key benchmarks: with two threads 80,000 new
+   * records, under the store's default maximum of 100,000, so no batch measures eviction.
+   */
+  public static final int NEW_KEY_BATCH = 40_000;
+
+  /** Keys stored before the replay benchmarks; a power of two, cycled through by each thread. */
+  public static final int REPLAY_KEYS = 4096;
+
+  /** New keys: a fresh map (and, later, a fresh guard) for every batch. */
+  @State(Scope.Benchmark)
+  public static class NewKeyState {
+    ConcurrentHashMap<String, byte[]> map;
+
+    @Setup(Level.Iteration)
+    public void fresh() {
+      map = new ConcurrentHashMap<>();
+    }
+  }
+
+  /** Each thread's own key source. */
+  @State(Scope.Thread)
+  public static class ThreadKeys {
+    final Keys keys = new Keys();
+  }
+
+  /** The replayed keys, stored in the map (and, later, through the guard). */
+  @State(Scope.Benchmark)
+  public static class ReplayState {
+    final String[] keys = new String[REPLAY_KEYS];
+    final ConcurrentHashMap<String, byte[]> map = new ConcurrentHashMap<>();
+
+    @Setup(Level.Trial)
+    public void store() {
+      Keys source = new Keys();
+      for (int i = 0; i < REPLAY_KEYS; i++) {
+        keys[i] = source.next();
+        map.put(keys[i], Receipt.encode(Receipt.charge()));
+      }
+    }
+  }
+
+  /** Each thread walks the replayed keys from its own starting point. */
+  @State(Scope.Thread)
+  public static class Cursor {
+    int next = (int) (Thread.currentThread().getId() * 977);
+
+    String key(ReplayState state) {
+      return state.keys[next++ & (REPLAY_KEYS - 1)];
+    }
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.SingleShotTime)
+  @OutputTimeUnit(TimeUnit.MICROSECONDS)
+  public Receipt newKeyBaseline(NewKeyState state, ThreadKeys thread) {
+    String key = thread.keys.next();
+    Receipt receipt = Receipt.CHARGE.get();
+    byte[] json = Receipt.encode(receipt);
+    state.map.putIfAbsent(key, json);
+    return receipt;
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.AverageTime)
+  @OutputTimeUnit(TimeUnit.NANOSECONDS)
+  public Receipt replayBaseline(ReplayState state, Cursor cursor) {
+    return Receipt.decode(state.map.get(cursor.key(state)));
+  }
+}

@@ -1,0 +1,94 @@
+package dev.idempotency.benchmarks;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import redis.clients.jedis.ConnectionPoolConfig;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.RedisClient;
+
+/**
+ * The Redis guard against the physical limit of its path: one EVALSHA of a one-key claim script
+ * (the seed's: GET, then SET with a lease, 1 for first, 0 for seen) over the same Jedis client,
+ * one round trip. A new key needs two round trips (claim, complete), so its ceiling is 0.5x the
+ * baseline's rate; a replay needs one, so its ceiling is 1x.
+ *
+ * <p>The redis-server is started by {@link BenchmarkDriver} and named by the system property
+ * {@value #PORT_PROPERTY}.
+ */
+public class RedisBenchmarks {
+  static final String PORT_PROPERTY = "bench.redis.port";
+
+  /** The seed's claim, one key, one round trip. */
+  static final String CLAIM_SCRIPT =
+      "if redis.call('GET', KEYS[1]) then return 0 end "
+          + "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) "
+          + "return 1";
+
+  /** Enough connections that no benchmark thread (at most 16) waits for one. */
+  static final int POOL_SIZE = 32;
+
+  /** Keys replayed; a power of two. */
+  static final int REPLAY_KEYS = 1024;
+
+  private static final byte[] TOKEN = "0f8e7d6c-5b4a-4392-8a1b-0c2d3e4f5a6b".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] LEASE_MS = Long.toString(Duration.ofSeconds(30).toMillis()).getBytes(StandardCharsets.US_ASCII);
+
+  @State(Scope.Benchmark)
+  public static class Client {
+    RedisClient jedis;
+    byte[] claimSha;
+
+    @Setup(Level.Trial)
+    public void connect() {
+      jedis = newClient();
+      claimSha = jedis.scriptLoad(CLAIM_SCRIPT).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    @TearDown(Level.Trial)
+    public void close() {
+      jedis.close();
+    }
+  }
+
+  /** One pooled client with a pool larger than the thread count, as an application would size it. */
+  static RedisClient newClient() {
+    String port = System.getProperty(PORT_PROPERTY);
+    if (port == null) throw new IllegalStateException("no redis-server: set -D" + PORT_PROPERTY);
+    ConnectionPoolConfig pool = new ConnectionPoolConfig();
+    pool.setMaxTotal(POOL_SIZE);
+    pool.setMaxIdle(POOL_SIZE);
+    pool.setMinIdle(0);
+    return RedisClient.builder()
+        .hostAndPort("127.0.0.1", Integer.parseInt(port))
+        .poolConfig(pool)
+        .clientConfig(DefaultJedisClientConfig.builder()
+            .connectionTimeoutMillis(2_000)
+            .socketTimeoutMillis(2_000)
+            .build())
+        .build();
+  }
+
+  @State(Scope.Thread)
+  public static class ThreadKeys {
+    final Keys keys = new Keys();
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.Throughput)
+  @OutputTimeUnit(TimeUnit.SECONDS)
+  public Object evalshaClaim(Client client, ThreadKeys thread) {
+    byte[] key = ("idem:" + thread.keys.next()).getBytes(StandardCharsets.UTF_8);
+    return client.jedis.evalsha(client.claimSha, List.of(key), List.of(TOKEN, LEASE_MS));
+  }
+}
