@@ -1,0 +1,426 @@
+package dev.idempotency.client;
+
+import dev.idempotency.client.IdempotencyOutcome.GiveUpReason;
+import dev.idempotency.client.internal.Backoff;
+import dev.idempotency.client.internal.RetryBudget;
+import dev.idempotency.client.internal.SafeListener;
+import dev.idempotency.contract.ClientDirective;
+import dev.idempotency.contract.IdempotencyHeaders;
+import dev.idempotency.contract.IdempotencyKey;
+import dev.idempotency.contract.InvalidIdempotencyKeyException;
+import dev.idempotency.contract.RetryAfter;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Random;
+import java.util.concurrent.ThreadLocalRandom;
+import okhttp3.Interceptor;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+
+/**
+ * An OkHttp interceptor that gives each business action one {@code Idempotency-Key}, retries with
+ * that same key, and tells the caller how the action ended. Install it as an <em>application</em>
+ * interceptor:
+ *
+ * <pre>{@code
+ * OkHttpClient client = new OkHttpClient.Builder()
+ *     .addInterceptor(IdempotencyInterceptor.builder().build())
+ *     .build();
+ * }</pre>
+ *
+ * <h2>Why an application interceptor</h2>
+ * OkHttp itself silently sends a request again on a fresh connection when a pooled one turns out
+ * to be dead, and follows redirects; those resends happen below the application interceptors and
+ * reuse the Request they were given. Setting the key here, above them, means every byte OkHttp
+ * ever sends for this call carries the same key, including the resends the interceptor never
+ * sees. A network interceptor would run once per network attempt: anything that chose the key
+ * there could give one action two keys, the very duplicate the key exists to prevent.
+ *
+ * <h2>Which key</h2>
+ * <ol>
+ *   <li>An {@code Idempotency-Key} header the caller set is always sent as is (it must follow
+ *       the contract's syntax: 1 to 255 visible ASCII characters, once).
+ *   <li>Otherwise an {@link IdempotentAction} tag gets its action's key from the
+ *       {@link IdempotencyKeyRegistry}: the same key until the action succeeds or definitively
+ *       fails.
+ *   <li>Otherwise a POST or PATCH gets a fresh key for this call, or is refused, as the
+ *       {@link MissingKeyPolicy} says.
+ *   <li>Any other request without a key (a GET, say) passes through untouched: one attempt, no
+ *       outcome.
+ * </ol>
+ *
+ * <h2>What it does with each answer</h2>
+ * As the contract's client table says (see {@link ClientDirective}): 2xx is done
+ * ({@link IdempotencyOutcome.Succeeded}, key forgotten); 5xx, 408, 429 and no answer at all are
+ * retried with the same key within the {@link RetryPolicy}, and when it runs out the outcome is
+ * {@link IdempotencyOutcome.Unknown} (key kept); 409 and 425 stop at once
+ * ({@link IdempotencyOutcome.InProgress}, key kept); other answers stop
+ * ({@link IdempotencyOutcome.DefinitelyFailed}, key forgotten). A request whose body is one-shot
+ * or duplex is never sent twice. Each intermediate response is closed before the next attempt.
+ * The last response is returned with its outcome attached: {@link IdempotencyOutcome#of}. If the
+ * last attempt got no answer, the call throws {@link IdempotencyGaveUpException}.
+ *
+ * <p>An interrupted thread stops retrying: the call throws {@link InterruptedIOException}, the key
+ * is kept and the thread's interrupt stays set. A canceled call stops too.
+ *
+ * <p>One interceptor holds one retry budget, shared by all its calls: build one per
+ * {@code OkHttpClient} (clients made with {@code newBuilder()} share it). This class is
+ * threadsafe.
+ */
+public final class IdempotencyInterceptor implements Interceptor {
+  private final IdempotencyKeyRegistry registry;
+  private final RetryPolicy retryPolicy;
+  private final MissingKeyPolicy missingKeyPolicy;
+  private final IdempotencyListener listener;
+  private final Clock clock;
+  private final Sleeper sleeper;
+  private final Random random;
+  private final RetryBudget budget;
+
+  private IdempotencyInterceptor(Builder b) {
+    this.registry = b.registry != null ? b.registry : IdempotencyKeyRegistry.inMemory();
+    this.retryPolicy = b.retryPolicy;
+    this.missingKeyPolicy = b.missingKeyPolicy;
+    this.listener = b.listener == IdempotencyListener.NONE ? b.listener : new SafeListener(b.listener);
+    this.clock = b.clock;
+    this.sleeper = b.sleeper;
+    this.random = b.random;
+    this.budget = new RetryBudget(retryPolicy.budgetTokens());
+  }
+
+  /** Returns a builder with the defaults. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The registry that holds the actions' keys. */
+  public IdempotencyKeyRegistry registry() {
+    return registry;
+  }
+
+  /** The retry policy. */
+  public RetryPolicy retryPolicy() {
+    return retryPolicy;
+  }
+
+  /** The tokens left in this interceptor's shared retry budget. */
+  public int retryBudgetTokens() {
+    return budget.available();
+  }
+
+  @Override
+  public Response intercept(Chain chain) throws IOException {
+    Request request = chain.request();
+    IdempotentAction action = request.tag(IdempotentAction.class);
+    List<String> headerValues = request.headers(IdempotencyHeaders.IDEMPOTENCY_KEY);
+    IdempotencyKey key;
+    if (!headerValues.isEmpty()) {
+      try {
+        key = IdempotencyKey.parseHeaders(headerValues);
+      } catch (InvalidIdempotencyKeyException e) {
+        throw new IdempotencyRequestRejectedException(
+            "not sent: its Idempotency-Key header breaks the contract: " + e.getMessage(), e);
+      }
+    } else if (action != null) {
+      IdempotencyKeyRegistry.Lease lease;
+      try {
+        lease = registry.acquire(action);
+      } catch (IdempotencyKeyStoreException e) {
+        throw new IdempotencyRequestRejectedException(
+            "not sent: the key of action '" + action.name() + "' cannot be read: " + e.getMessage(),
+            e);
+      }
+      key = lease.key();
+      if (lease.created()) {
+        listener.keyCreated(action, key);
+      } else {
+        listener.keyReused(action, key);
+      }
+      request = withKey(request, key);
+    } else if (needsKey(request.method())) {
+      if (missingKeyPolicy == MissingKeyPolicy.REJECT) {
+        throw new IdempotencyRequestRejectedException("not sent: " + request.method() + " "
+            + request.url().redact() + " has neither an IdempotentAction tag nor an "
+            + "Idempotency-Key header, and the MissingKeyPolicy is REJECT", null);
+      }
+      key = registry.newKey();
+      listener.keyCreated(null, key);
+      request = withKey(request, key);
+    } else {
+      return chain.proceed(request);
+    }
+    return new Exchange(chain, request, key, action).run();
+  }
+
+  @Override
+  public String toString() {
+    return "IdempotencyInterceptor(" + retryPolicy + ", " + registry + ", missingKeyPolicy="
+        + missingKeyPolicy + ")";
+  }
+
+  /** The contract's default: the server requires a key for POST and PATCH. */
+  private static boolean needsKey(String method) {
+    return method.equals("POST") || method.equals("PATCH");
+  }
+
+  private static Request withKey(Request request, IdempotencyKey key) {
+    return request.newBuilder()
+        .header(IdempotencyHeaders.IDEMPOTENCY_KEY, key.toHeaderValue())
+        .build();
+  }
+
+  private static boolean canResend(Request request) {
+    RequestBody body = request.body();
+    return body == null || !(body.isOneShot() || body.isDuplex());
+  }
+
+  /** One keyed call: its attempts, waits and outcome. Not threadsafe; lives on one thread. */
+  private final class Exchange {
+    private final Chain chain;
+    private final Request request;
+    private final IdempotencyKey key;
+    private final IdempotentAction action;
+    private final boolean canResend;
+    private final Instant deadline;
+    private int attempts;
+
+    Exchange(Chain chain, Request request, IdempotencyKey key, IdempotentAction action) {
+      this.chain = chain;
+      this.request = request;
+      this.key = key;
+      this.action = action;
+      this.canResend = canResend(request);
+      this.deadline = clock.instant().plus(retryPolicy.deadline());
+    }
+
+    Response run() throws IOException {
+      while (true) {
+        attempts++;
+        listener.attemptStarted(request, key, attempts);
+        Response response;
+        try {
+          response = chain.proceed(request);
+        } catch (IOException e) {
+          Duration delay = noAnswer(e);
+          waitFor(delay, e);
+          continue;
+        }
+        int status = response.code();
+        ClientDirective directive = directiveFor(status);
+        switch (directive) {
+          case SUCCEEDED:
+            budget.refund(retryPolicy.successRefund());
+            forgetKey();
+            return end(response, new IdempotencyOutcome.Succeeded(key, attempts, status,
+                IdempotencyHeaders.isReplayed(response.header(IdempotencyHeaders.IDEMPOTENT_REPLAYED))));
+          case STOP_KEEP_KEY:
+            return end(response,
+                new IdempotencyOutcome.InProgress(key, attempts, status, retryAfter(response)));
+          case STOP_FORGET_KEY:
+            forgetKey();
+            return end(response, new IdempotencyOutcome.DefinitelyFailed(key, attempts, status));
+          case RETRY_SAME_KEY:
+          default:
+            Plan plan = plan(retryAfter(response), false);
+            if (plan.giveUp != null) {
+              return end(response, gaveUp(plan.giveUp, OptionalInt.of(status), null));
+            }
+            response.close();
+            waitFor(plan.delay, null);
+        }
+      }
+    }
+
+    /** The last attempt got no answer: returns the wait before the next, or throws. */
+    private Duration noAnswer(IOException e) throws IOException {
+      if (Thread.currentThread().isInterrupted()) throw interrupted(e);
+      if (chain.call().isCanceled()) {
+        gaveUp(GiveUpReason.CANCELED, OptionalInt.empty(), e);
+        throw e;
+      }
+      // OkHttp reports read, write and call timeouts as InterruptedIOException (a
+      // SocketTimeoutException is one); the thread was not interrupted, as checked above.
+      boolean timeout = e instanceof InterruptedIOException;
+      Plan plan = plan(Optional.empty(), timeout);
+      if (plan.giveUp != null) {
+        IdempotencyOutcome.Unknown outcome = gaveUp(plan.giveUp, OptionalInt.empty(), e);
+        throw new IdempotencyGaveUpException(outcome, e);
+      }
+      return plan.delay;
+    }
+
+    /** Decides whether to retry, and after how long. Takes budget tokens only for a retry. */
+    private Plan plan(Optional<Duration> retryAfter, boolean timeout) {
+      if (!canResend) return Plan.giveUp(GiveUpReason.NOT_RETRYABLE);
+      if (attempts >= retryPolicy.maxAttempts()) return Plan.giveUp(GiveUpReason.MAX_ATTEMPTS);
+      Duration delay = retryAfter
+          .map(d -> d.compareTo(retryPolicy.maxRetryAfter()) > 0 ? retryPolicy.maxRetryAfter() : d)
+          .orElseGet(() -> Backoff.fullJitter(attempts, retryPolicy.baseDelay(),
+              retryPolicy.maxDelay(), random != null ? random : ThreadLocalRandom.current()));
+      if (clock.instant().plus(delay).isAfter(deadline)) return Plan.giveUp(GiveUpReason.DEADLINE);
+      int cost = timeout ? retryPolicy.timeoutRetryCost() : retryPolicy.retryCost();
+      if (!budget.tryAcquire(cost)) return Plan.giveUp(GiveUpReason.RETRY_BUDGET);
+      return new Plan(delay, null);
+    }
+
+    private void waitFor(Duration delay, IOException lastFailure) throws IOException {
+      listener.retryScheduled(request, key, attempts + 1, delay);
+      if (Thread.currentThread().isInterrupted()) throw interrupted(lastFailure);
+      try {
+        sleeper.sleep(delay);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        InterruptedIOException thrown = interrupted(lastFailure);
+        thrown.addSuppressed(e);
+        throw thrown;
+      }
+    }
+
+    private InterruptedIOException interrupted(IOException lastFailure) {
+      gaveUp(GiveUpReason.INTERRUPTED, OptionalInt.empty(), lastFailure);
+      InterruptedIOException e = new InterruptedIOException("interrupted after " + attempts
+          + (attempts == 1 ? " attempt" : " attempts") + "; the outcome is unknown; "
+          + "Idempotency-Key " + key + " is kept, so trying the action again is safe");
+      if (lastFailure != null) e.initCause(lastFailure);
+      return e;
+    }
+
+    private IdempotencyOutcome.Unknown gaveUp(
+        GiveUpReason reason, OptionalInt lastStatus, IOException lastFailure) {
+      IdempotencyOutcome.Unknown outcome = new IdempotencyOutcome.Unknown(
+          key, attempts, reason, lastStatus, Optional.ofNullable(lastFailure));
+      listener.gaveUp(request, outcome);
+      listener.callEnded(request, outcome);
+      return outcome;
+    }
+
+    private Response end(Response response, IdempotencyOutcome outcome) {
+      if (!(outcome instanceof IdempotencyOutcome.Unknown)) {
+        listener.callEnded(request, outcome);
+      }
+      // The outcome rides on the returned response's request as a tag: no header to parse, and
+      // nothing is added to what was sent.
+      Request tagged = response.request().newBuilder()
+          .tag(IdempotencyOutcome.class, outcome)
+          .build();
+      return response.newBuilder().request(tagged).build();
+    }
+
+    private void forgetKey() {
+      if (action == null) return;
+      boolean forgotten;
+      try {
+        forgotten = registry.forget(action, key);
+      } catch (IdempotencyKeyStoreException e) {
+        // The action ended; a key that could not be removed expires with its lifetime.
+        System.getLogger(IdempotencyInterceptor.class.getName()).log(
+            System.Logger.Level.WARNING, "could not forget the key of action " + action.name(), e);
+        return;
+      }
+      if (forgotten) listener.keyForgotten(action, key);
+    }
+
+    private Optional<Duration> retryAfter(Response response) {
+      return RetryAfter.parse(response.header(IdempotencyHeaders.RETRY_AFTER), clock.instant());
+    }
+  }
+
+  private static ClientDirective directiveFor(int status) {
+    // OkHttp accepts any three-digit status; the contract defines 100..599. Anything else is
+    // not an answer this client understands, so it stops there and then.
+    if (status < 100 || status > 599) return ClientDirective.STOP_FORGET_KEY;
+    return ClientDirective.forStatus(status);
+  }
+
+  private static final class Plan {
+    final Duration delay;
+    final GiveUpReason giveUp;
+
+    Plan(Duration delay, GiveUpReason giveUp) {
+      this.delay = delay;
+      this.giveUp = giveUp;
+    }
+
+    static Plan giveUp(GiveUpReason reason) {
+      return new Plan(null, reason);
+    }
+  }
+
+  /** Builds an {@link IdempotencyInterceptor}. Not threadsafe; {@link #build} copies it. */
+  public static final class Builder {
+    private IdempotencyKeyRegistry registry;
+    private RetryPolicy retryPolicy = RetryPolicy.defaults();
+    private MissingKeyPolicy missingKeyPolicy = MissingKeyPolicy.GENERATE;
+    private IdempotencyListener listener = IdempotencyListener.NONE;
+    private Clock clock = Clock.systemUTC();
+    private Sleeper sleeper = Sleeper.system();
+    private Random random;
+
+    private Builder() {}
+
+    /**
+     * Where actions' keys are kept. Default: a new {@link IdempotencyKeyRegistry#inMemory()} per
+     * interceptor. Share one registry between clients that run the same actions.
+     */
+    public Builder registry(IdempotencyKeyRegistry registry) {
+      this.registry = Objects.requireNonNull(registry, "registry");
+      return this;
+    }
+
+    /** When to retry. Default: {@link RetryPolicy#defaults()}. */
+    public Builder retryPolicy(RetryPolicy retryPolicy) {
+      this.retryPolicy = Objects.requireNonNull(retryPolicy, "retryPolicy");
+      return this;
+    }
+
+    /**
+     * What to do with a POST or PATCH that has no key. Default: {@link MissingKeyPolicy#GENERATE}.
+     */
+    public Builder missingKeyPolicy(MissingKeyPolicy missingKeyPolicy) {
+      this.missingKeyPolicy = Objects.requireNonNull(missingKeyPolicy, "missingKeyPolicy");
+      return this;
+    }
+
+    /** Observes keys, attempts, retries and outcomes. Default: {@link IdempotencyListener#NONE}. */
+    public Builder listener(IdempotencyListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * The clock for the deadline and for {@code Retry-After} dates. Default:
+     * {@link Clock#systemUTC()}. Tests pass a clock they advance.
+     */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** Waits between attempts. Default: {@link Sleeper#system()}. */
+    public Builder sleeper(Sleeper sleeper) {
+      this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+      return this;
+    }
+
+    /**
+     * The source of backoff jitter; it must be threadsafe, as {@link Random} is. Default:
+     * {@link ThreadLocalRandom}.
+     */
+    public Builder random(Random random) {
+      this.random = Objects.requireNonNull(random, "random");
+      return this;
+    }
+
+    public IdempotencyInterceptor build() {
+      return new IdempotencyInterceptor(this);
+    }
+  }
+}

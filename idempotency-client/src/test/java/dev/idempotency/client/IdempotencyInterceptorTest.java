@@ -1,0 +1,677 @@
+package dev.idempotency.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.idempotency.client.IdempotencyOutcome.GiveUpReason;
+import dev.idempotency.contract.IdempotencyKey;
+import dev.idempotency.contract.RetryAfter;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.RecordedRequest;
+import mockwebserver3.SocketEffect;
+import okhttp3.Call;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import okio.BufferedSink;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The client table of the contract, row by row, against a real local HTTP server. Every keyed
+ * test checks the key the server received on every attempt.
+ */
+class IdempotencyInterceptorTest {
+  private static final MediaType JSON = MediaType.get("application/json");
+  private static final IdempotentAction PAY = IdempotentAction.of("pay:order-42");
+
+  private MockWebServer server;
+  private TestClock clock;
+  private TestSleeper sleeper;
+  private RecordingListener listener;
+  private IdempotencyKeyRegistry registry;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    server = new MockWebServer();
+    server.start();
+    clock = new TestClock();
+    sleeper = new TestSleeper(clock);
+    listener = new RecordingListener();
+    registry = IdempotencyKeyRegistry.builder().clock(clock).build();
+  }
+
+  @AfterEach
+  void tearDown() {
+    server.close();
+  }
+
+  // --- 2xx: done, replay reported, key forgotten ----------------------------------------------
+
+  @Test
+  void success_isReportedAndForgetsTheKey() throws Exception {
+    server.enqueue(new MockResponse.Builder().code(201).body("paid").build());
+    IdempotencyOutcome outcome;
+    try (Response response = call(interceptor().build(), payRequest())) {
+      assertThat(response.body().string()).isEqualTo("paid");
+      outcome = IdempotencyOutcome.of(response);
+    }
+    IdempotencyKey sent = onlyKey(1);
+    assertThat(outcome).isEqualTo(new IdempotencyOutcome.Succeeded(sent, 1, 201, false));
+    assertThat(registry.keyFor(PAY)).as("a new action after success gets a new key").isNotEqualTo(sent);
+    assertThat(listener.events).containsExactly(
+        "keyCreated pay:order-42", "attempt 1", "keyForgotten pay:order-42", "ended Succeeded");
+  }
+
+  @Test
+  void success_reportsAReplay() throws Exception {
+    server.enqueue(new MockResponse.Builder().code(200).addHeader("Idempotent-Replayed", "true").build());
+    try (Response response = call(interceptor().build(), payRequest())) {
+      IdempotencyOutcome outcome = IdempotencyOutcome.of(response);
+      assertThat(outcome).isInstanceOf(IdempotencyOutcome.Succeeded.class);
+      assertThat(((IdempotencyOutcome.Succeeded) outcome).replayed()).isTrue();
+    }
+  }
+
+  // --- 5xx, connection failure, timeout: retry with the SAME key ------------------------------
+
+  @Test
+  void serverErrors_areRetriedWithTheSameKey() throws Exception {
+    server.enqueue(status(500));
+    server.enqueue(status(502));
+    server.enqueue(status(503));
+    server.enqueue(status(200));
+    try (Response response = call(interceptor().build(), payRequest())) {
+      IdempotencyOutcome outcome = IdempotencyOutcome.of(response);
+      assertThat(outcome).isInstanceOf(IdempotencyOutcome.Succeeded.class);
+      assertThat(outcome.attempts()).isEqualTo(4);
+      assertThat(outcome.key()).isEqualTo(onlyKey(4));
+    }
+    assertThat(sleeper.sleeps).hasSize(3);
+  }
+
+  @Test
+  void connectionClosedAfterTheServerProcessedTheRequest_isRetriedWithTheSameKey() throws Exception {
+    // The server reads the whole request (and would have run it), then drops the connection
+    // before answering: exactly the case the key exists for.
+    server.enqueue(new MockResponse.Builder().onResponseStart(new SocketEffect.CloseSocket()).build());
+    server.enqueue(new MockResponse.Builder().code(200).addHeader("Idempotent-Replayed", "true").build());
+    try (Response response = call(interceptor().build(), payRequest())) {
+      IdempotencyOutcome outcome = IdempotencyOutcome.of(response);
+      assertThat(outcome).isEqualTo(new IdempotencyOutcome.Succeeded(outcome.key(), 2, 200, true));
+    }
+    List<RecordedRequest> requests = take(2);
+    assertThat(requests).extracting(r -> r.getBody().utf8()).containsOnly("{\"amount\":100}");
+    assertThat(keysOf(requests)).hasSize(1);
+  }
+
+  @Test
+  void keyRidesOnOkHttpsOwnSilentResends() throws Exception {
+    // With OkHttp's retryOnConnectionFailure on (its default), OkHttp may resend below the
+    // interceptor; whatever it resends carries the key, because the key is set above it.
+    server.enqueue(new MockResponse.Builder().onResponseStart(new SocketEffect.CloseSocket()).build());
+    server.enqueue(new MockResponse.Builder().onResponseStart(new SocketEffect.CloseSocket()).build());
+    server.enqueue(status(200));
+    server.enqueue(status(200));
+    OkHttpClient client = new OkHttpClient.Builder().addInterceptor(interceptor().build()).build();
+    try (Response response = client.newCall(payRequest()).execute()) {
+      assertThat(IdempotencyOutcome.of(response)).isInstanceOf(IdempotencyOutcome.Succeeded.class);
+    }
+    int received = server.getRequestCount();
+    assertThat(received).isGreaterThanOrEqualTo(3);
+    assertThat(keysOf(take(received))).hasSize(1);
+  }
+
+  @Test
+  void readTimeout_isRetriedWithTheSameKey_andCostsMoreBudget() throws Exception {
+    // The first answer comes long after the client stopped waiting: the server ran the request.
+    server.enqueue(new MockResponse.Builder().code(200).headersDelay(2, TimeUnit.SECONDS).build());
+    server.enqueue(new MockResponse.Builder().code(200).addHeader("Idempotent-Replayed", "true").build());
+    IdempotencyInterceptor interceptor = interceptor().build();
+    OkHttpClient client = new OkHttpClient.Builder()
+        .addInterceptor(interceptor)
+        .retryOnConnectionFailure(false)
+        .readTimeout(Duration.ofMillis(200))
+        .build();
+    try (Response response = client.newCall(payRequest()).execute()) {
+      IdempotencyOutcome outcome = IdempotencyOutcome.of(response);
+      assertThat(outcome).isEqualTo(new IdempotencyOutcome.Succeeded(outcome.key(), 2, 200, true));
+    }
+    assertThat(keysOf(take(2))).hasSize(1);
+    assertThat(interceptor.retryBudgetTokens()).as("500 - 10 for a timeout retry + 1 for success")
+        .isEqualTo(491);
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {408, 429})
+  void requestTimeoutAndTooManyRequests_areRetriedHonouringRetryAfterSeconds(int status)
+      throws Exception {
+    server.enqueue(new MockResponse.Builder().code(status).addHeader("Retry-After", "7").build());
+    server.enqueue(status(200));
+    try (Response response = call(interceptor().build(), payRequest())) {
+      assertThat(IdempotencyOutcome.of(response).attempts()).isEqualTo(2);
+    }
+    assertThat(keysOf(take(2))).hasSize(1);
+    assertThat(sleeper.sleeps).containsExactly(Duration.ofSeconds(7));
+  }
+
+  @Test
+  void retryAfterAsAnHttpDate_isHonoured() throws Exception {
+    String date = RetryAfter.formatHttpDate(clock.instant().plusSeconds(12));
+    server.enqueue(new MockResponse.Builder().code(503).addHeader("Retry-After", date).build());
+    server.enqueue(status(200));
+    try (Response response = call(interceptor().build(), payRequest())) {
+      assertThat(IdempotencyOutcome.of(response).attempts()).isEqualTo(2);
+    }
+    assertThat(sleeper.sleeps).containsExactly(Duration.ofSeconds(12));
+  }
+
+  @Test
+  void retryAfter_isCapped() throws Exception {
+    server.enqueue(new MockResponse.Builder().code(503).addHeader("Retry-After", "3600").build());
+    server.enqueue(status(200));
+    RetryPolicy policy = RetryPolicy.builder()
+        .deadline(Duration.ofMinutes(10)).maxRetryAfter(Duration.ofSeconds(60)).build();
+    try (Response response = call(interceptor().retryPolicy(policy).build(), payRequest())) {
+      assertThat(IdempotencyOutcome.of(response).attempts()).isEqualTo(2);
+    }
+    assertThat(sleeper.sleeps).containsExactly(Duration.ofSeconds(60));
+  }
+
+  @Test
+  void fullJitter_waitsAFractionOfADoublingBoundCappedAtMaxDelay() throws Exception {
+    for (int i = 0; i < 5; i++) server.enqueue(status(503));
+    RetryPolicy policy = RetryPolicy.builder()
+        .backoff(Duration.ofMillis(100), Duration.ofMillis(300)).build();
+    Random half = new Random() {
+      @Override
+      public double nextDouble() {
+        return 0.5;
+      }
+    };
+    try (Response response = call(interceptor().retryPolicy(policy).random(half).build(), payRequest())) {
+      assertThat(response.code()).isEqualTo(503);
+    }
+    // bounds 100, 200, 400 -> 300 (cap), 800 -> 300; half of each
+    assertThat(sleeper.sleeps).containsExactly(Duration.ofMillis(50), Duration.ofMillis(100),
+        Duration.ofMillis(150), Duration.ofMillis(150));
+  }
+
+  @Test
+  void maxAttempts_returnsTheLastAnswerWithAnUnknownOutcomeAndKeepsTheKey() throws Exception {
+    for (int i = 0; i < 3; i++) {
+      server.enqueue(new MockResponse.Builder().code(503).body("down " + i).build());
+    }
+    RetryPolicy policy = RetryPolicy.builder().maxAttempts(3).build();
+    IdempotencyOutcome outcome;
+    try (Response response = call(interceptor().retryPolicy(policy).build(), payRequest())) {
+      assertThat(response.code()).isEqualTo(503);
+      assertThat(response.body().string()).as("the last answer is readable").isEqualTo("down 2");
+      outcome = IdempotencyOutcome.of(response);
+    }
+    IdempotencyKey sent = onlyKey(3);
+    assertThat(outcome).isEqualTo(new IdempotencyOutcome.Unknown(
+        sent, 3, GiveUpReason.MAX_ATTEMPTS, OptionalInt.of(503), Optional.empty()));
+    assertThat(registry.keyFor(PAY)).as("kept after giving up").isEqualTo(sent);
+    assertThat(listener.events).containsExactly("keyCreated pay:order-42",
+        "attempt 1", "retry 2 after " + sleeper.sleeps.get(0).toMillis() + "ms",
+        "attempt 2", "retry 3 after " + sleeper.sleeps.get(1).toMillis() + "ms",
+        "attempt 3", "gaveUp MAX_ATTEMPTS", "ended Unknown");
+  }
+
+  @Test
+  void noAnswerOnTheLastAttempt_throwsGaveUpWithTheOutcomeAndKeepsTheKey() throws Exception {
+    server.enqueue(new MockResponse.Builder().onResponseStart(new SocketEffect.CloseSocket()).build());
+    server.enqueue(new MockResponse.Builder().onResponseStart(new SocketEffect.CloseSocket()).build());
+    RetryPolicy policy = RetryPolicy.builder().maxAttempts(2).build();
+    IdempotencyInterceptor interceptor = interceptor().retryPolicy(policy).build();
+    assertThatThrownBy(() -> call(interceptor, payRequest()))
+        .isInstanceOfSatisfying(IdempotencyGaveUpException.class, e -> {
+          IdempotencyOutcome.Unknown outcome = e.outcome();
+          assertThat(outcome.reason()).isEqualTo(GiveUpReason.MAX_ATTEMPTS);
+          assertThat(outcome.attempts()).isEqualTo(2);
+          assertThat(outcome.lastStatus()).isEmpty();
+          assertThat(outcome.lastFailure()).containsSame((IOException) e.getCause());
+          assertThat(e.getCause()).isNotNull();
+        });
+    IdempotencyKey sent = onlyKey(2);
+    assertThat(registry.keyFor(PAY)).isEqualTo(sent);
+  }
+
+  @Test
+  void deadline_noWaitPassesIt() throws Exception {
+    server.enqueue(new MockResponse.Builder().code(503).addHeader("Retry-After", "3").build());
+    server.enqueue(new MockResponse.Builder().code(503).addHeader("Retry-After", "3").build());
+    RetryPolicy policy = RetryPolicy.builder().deadline(Duration.ofSeconds(5)).build();
+    var start = clock.instant();
+    try (Response response = call(interceptor().retryPolicy(policy).build(), payRequest())) {
+      IdempotencyOutcome.Unknown outcome = (IdempotencyOutcome.Unknown) IdempotencyOutcome.of(response);
+      assertThat(outcome.reason()).isEqualTo(GiveUpReason.DEADLINE);
+      assertThat(outcome.attempts()).isEqualTo(2);
+    }
+    // waited 3 s once; a second 3 s wait would have ended at 6 s, past the 5 s deadline
+    assertThat(sleeper.sleeps).containsExactly(Duration.ofSeconds(3));
+    assertThat(Duration.between(start, clock.instant())).isLessThanOrEqualTo(Duration.ofSeconds(5));
+    assertThat(server.getRequestCount()).isEqualTo(2);
+  }
+
+  @Test
+  void retryBudget_isSharedByAllCallsAndStopsRetriesWhenEmpty() throws Exception {
+    for (int i = 0; i < 4; i++) server.enqueue(status(503));
+    server.enqueue(status(200));
+    RetryPolicy policy = RetryPolicy.builder().maxAttempts(10).budgetTokens(10).build();
+    IdempotencyInterceptor interceptor = interceptor().retryPolicy(policy).build();
+    OkHttpClient client = client(interceptor);
+
+    try (Response first = client.newCall(payRequest()).execute()) {
+      IdempotencyOutcome.Unknown outcome = (IdempotencyOutcome.Unknown) IdempotencyOutcome.of(first);
+      assertThat(outcome.reason()).isEqualTo(GiveUpReason.RETRY_BUDGET);
+      assertThat(outcome.attempts()).as("10 tokens pay for two retries of 5").isEqualTo(3);
+    }
+    assertThat(interceptor.retryBudgetTokens()).isZero();
+    try (Response second = client.newCall(request(IdempotentAction.of("other"))).execute()) {
+      IdempotencyOutcome.Unknown outcome = (IdempotencyOutcome.Unknown) IdempotencyOutcome.of(second);
+      assertThat(outcome.reason()).as("the budget is shared").isEqualTo(GiveUpReason.RETRY_BUDGET);
+      assertThat(outcome.attempts()).isEqualTo(1);
+    }
+    try (Response third = client.newCall(request(IdempotentAction.of("third"))).execute()) {
+      assertThat(IdempotencyOutcome.of(third)).isInstanceOf(IdempotencyOutcome.Succeeded.class);
+    }
+    assertThat(interceptor.retryBudgetTokens()).as("a success puts back 1").isEqualTo(1);
+    assertThat(server.getRequestCount()).isEqualTo(5);
+  }
+
+  // --- 409, 425: stop at once, keep the key -----------------------------------------------------
+
+  @ParameterizedTest
+  @ValueSource(ints = {409, 425})
+  void inProgress_stopsAtOnceAndKeepsTheKey_soTheNextTryGetsTheStoredAnswer(int status)
+      throws Exception {
+    server.enqueue(new MockResponse.Builder().code(status).addHeader("Retry-After", "2").build());
+    server.enqueue(new MockResponse.Builder().code(201).addHeader("Idempotent-Replayed", "true").build());
+    OkHttpClient client = client(interceptor().build());
+
+    IdempotencyKey first;
+    try (Response response = client.newCall(payRequest()).execute()) {
+      IdempotencyOutcome outcome = IdempotencyOutcome.of(response);
+      first = outcome.key();
+      assertThat(outcome).isEqualTo(new IdempotencyOutcome.InProgress(
+          first, 1, status, Optional.of(Duration.ofSeconds(2))));
+    }
+    assertThat(sleeper.sleeps).as("no retry").isEmpty();
+    assertThat(registry.keyFor(PAY)).isEqualTo(first);
+
+    try (Response response = client.newCall(payRequest()).execute()) {
+      assertThat(IdempotencyOutcome.of(response))
+          .isEqualTo(new IdempotencyOutcome.Succeeded(first, 1, 201, true));
+    }
+    assertThat(keysOf(take(2))).containsExactly(first.value());
+    assertThat(listener.events).containsExactly(
+        "keyCreated pay:order-42", "attempt 1", "ended InProgress",
+        "keyReused pay:order-42", "attempt 1", "keyForgotten pay:order-42", "ended Succeeded");
+  }
+
+  // --- 422, 400, other 4xx: stop, forget the key ------------------------------------------------
+
+  @ParameterizedTest
+  @ValueSource(ints = {400, 401, 403, 404, 413, 422})
+  void definitiveFailure_stopsAndForgetsTheKey(int status) throws Exception {
+    server.enqueue(status(status));
+    IdempotencyOutcome outcome;
+    try (Response response = call(interceptor().build(), payRequest())) {
+      outcome = IdempotencyOutcome.of(response);
+    }
+    IdempotencyKey sent = onlyKey(1);
+    assertThat(outcome).isEqualTo(new IdempotencyOutcome.DefinitelyFailed(sent, 1, status));
+    assertThat(sleeper.sleeps).isEmpty();
+    assertThat(registry.keyFor(PAY)).isNotEqualTo(sent);
+  }
+
+  // --- which requests get a key, and which are resent ------------------------------------------
+
+  @Test
+  void oneShotBody_isNeverResent() throws Exception {
+    server.enqueue(status(503));
+    server.enqueue(status(200));
+    Request request = new Request.Builder().url(server.url("/pay")).post(oneShot("{}"))
+        .tag(IdempotentAction.class, PAY).build();
+    try (Response response = call(interceptor().build(), request)) {
+      IdempotencyOutcome.Unknown outcome = (IdempotencyOutcome.Unknown) IdempotencyOutcome.of(response);
+      assertThat(outcome.reason()).isEqualTo(GiveUpReason.NOT_RETRYABLE);
+      assertThat(outcome.lastStatus()).hasValue(503);
+    }
+    assertThat(server.getRequestCount()).isEqualTo(1);
+  }
+
+  @Test
+  void oneShotBody_withNoAnswer_isNeverResent() throws Exception {
+    server.enqueue(new MockResponse.Builder().onResponseStart(new SocketEffect.CloseSocket()).build());
+    server.enqueue(status(200));
+    Request request = new Request.Builder().url(server.url("/pay")).post(oneShot("{}"))
+        .tag(IdempotentAction.class, PAY).build();
+    assertThatThrownBy(() -> call(interceptor().build(), request))
+        .isInstanceOfSatisfying(IdempotencyGaveUpException.class,
+            e -> assertThat(e.outcome().reason()).isEqualTo(GiveUpReason.NOT_RETRYABLE));
+    assertThat(server.getRequestCount()).isEqualTo(1);
+  }
+
+  @Test
+  void postWithoutKey_isRejectedBeforeSending_underReject() {
+    IdempotencyInterceptor interceptor =
+        interceptor().missingKeyPolicy(MissingKeyPolicy.REJECT).build();
+    Request request = new Request.Builder().url(server.url("/pay"))
+        .post(RequestBody.create("{}", JSON)).build();
+    assertThatThrownBy(() -> call(interceptor, request))
+        .isInstanceOf(IdempotencyRequestRejectedException.class)
+        .hasMessageContaining("POST")
+        .hasMessageContaining("REJECT");
+    Request patch = new Request.Builder().url(server.url("/pay"))
+        .patch(RequestBody.create("{}", JSON)).build();
+    assertThatThrownBy(() -> call(interceptor, patch))
+        .isInstanceOf(IdempotencyRequestRejectedException.class);
+    assertThat(server.getRequestCount()).isZero();
+  }
+
+  @Test
+  void postWithoutKey_getsAFreshUuidV4ForThatCall_keptAcrossItsRetries() throws Exception {
+    server.enqueue(status(503));
+    server.enqueue(status(200));
+    server.enqueue(status(200));
+    OkHttpClient client = client(interceptor().build());
+    Request untagged = new Request.Builder().url(server.url("/pay"))
+        .post(RequestBody.create("{}", JSON)).build();
+    IdempotencyKey first;
+    try (Response response = client.newCall(untagged).execute()) {
+      first = IdempotencyOutcome.of(response).key();
+      assertThat(IdempotencyOutcome.of(response).attempts()).isEqualTo(2);
+    }
+    try (Response response = client.newCall(untagged).execute()) {
+      assertThat(IdempotencyOutcome.of(response).key()).as("another call, another key")
+          .isNotEqualTo(first);
+    }
+    List<String> keys = keysInOrder(take(3));
+    assertThat(keys.get(0)).isEqualTo(first.value()).isEqualTo(keys.get(1));
+    assertThat(UUID.fromString(first.value()).version()).isEqualTo(4);
+    assertThat(listener.events).startsWith("keyCreated -", "attempt 1");
+  }
+
+  @Test
+  void explicitHeader_isAlwaysSentAsIs_evenWithATag() throws Exception {
+    server.enqueue(status(503));
+    server.enqueue(status(200));
+    Request request = payRequest().newBuilder().header("Idempotency-Key", "\"order-42-try-1\"").build();
+    try (Response response = call(interceptor().build(), request)) {
+      IdempotencyOutcome outcome = IdempotencyOutcome.of(response);
+      assertThat(outcome.key()).isEqualTo(IdempotencyKey.of("order-42-try-1"));
+      assertThat(outcome.attempts()).isEqualTo(2);
+    }
+    assertThat(take(2)).extracting(r -> r.getHeaders().get("Idempotency-Key"))
+        .containsExactly("\"order-42-try-1\"", "\"order-42-try-1\"");
+    assertThat(listener.events).doesNotContain("keyCreated pay:order-42");
+  }
+
+  @Test
+  void malformedExplicitHeader_isRejectedBeforeSending() {
+    Request request = payRequest().newBuilder().header("Idempotency-Key", "x".repeat(256)).build();
+    assertThatThrownBy(() -> call(interceptor().build(), request))
+        .isInstanceOf(IdempotencyRequestRejectedException.class)
+        .hasMessageContaining("256");
+    assertThat(server.getRequestCount()).isZero();
+  }
+
+  @Test
+  void getWithoutKey_passesThroughUntouched() throws Exception {
+    server.enqueue(status(503));
+    Request get = new Request.Builder().url(server.url("/balance")).build();
+    try (Response response = call(interceptor().build(), get)) {
+      assertThat(response.code()).isEqualTo(503);
+      assertThat(IdempotencyOutcome.find(response)).isEmpty();
+      assertThatThrownBy(() -> IdempotencyOutcome.of(response))
+          .isInstanceOf(IllegalArgumentException.class);
+    }
+    RecordedRequest recorded = take(1).get(0);
+    assertThat(recorded.getHeaders().get("Idempotency-Key")).isNull();
+    assertThat(listener.events).isEmpty();
+  }
+
+  @Test
+  void putWithATag_isKeyedAndRetried() throws Exception {
+    server.enqueue(status(500));
+    server.enqueue(status(204));
+    Request put = new Request.Builder().url(server.url("/profile"))
+        .put(RequestBody.create("{}", JSON))
+        .tag(IdempotentAction.class, IdempotentAction.of("profile:save")).build();
+    try (Response response = call(interceptor().build(), put)) {
+      assertThat(IdempotencyOutcome.of(response).attempts()).isEqualTo(2);
+    }
+    assertThat(keysOf(take(2))).hasSize(1);
+  }
+
+  // --- intermediate responses, interrupts, cancels ----------------------------------------------
+
+  @Test
+  void eachIntermediateResponseIsClosedBeforeTheNextAttempt() throws Exception {
+    server.enqueue(new MockResponse.Builder().code(503).body("one").build());
+    server.enqueue(new MockResponse.Builder().code(503).body("two").build());
+    server.enqueue(status(200));
+    List<TrackedBody> bodies = new ArrayList<>();
+    List<Boolean> allClosedAtEachAttempt = new ArrayList<>();
+    IdempotencyListener checkClosed = new IdempotencyListener() {
+      @Override
+      public void attemptStarted(Request request, IdempotencyKey key, int attempt) {
+        allClosedAtEachAttempt.add(bodies.stream().allMatch(b -> b.closed));
+      }
+    };
+    OkHttpClient client = new OkHttpClient.Builder()
+        .addInterceptor(interceptor().listener(checkClosed).build())
+        .addNetworkInterceptor(chain -> {
+          Response response = chain.proceed(chain.request());
+          TrackedBody body = new TrackedBody(response.body());
+          bodies.add(body);
+          return response.newBuilder().body(body).build();
+        })
+        .build();
+    try (Response response = client.newCall(payRequest()).execute()) {
+      assertThat(IdempotencyOutcome.of(response).attempts()).isEqualTo(3);
+    }
+    assertThat(allClosedAtEachAttempt).containsExactly(true, true, true);
+    assertThat(bodies).hasSize(3).allMatch(b -> b.closed);
+  }
+
+  @Test
+  void interruptDuringTheWait_stopsRetrying_keepsTheKey_andTheInterruptStaysSet() throws Exception {
+    server.enqueue(status(503));
+    server.enqueue(status(200));
+    Sleeper interrupted = delay -> {
+      throw new InterruptedException("interrupted while waiting");
+    };
+    IdempotencyInterceptor interceptor = interceptor().sleeper(interrupted).build();
+    try {
+      assertThatThrownBy(() -> call(interceptor, payRequest()))
+          .isInstanceOf(InterruptedIOException.class)
+          .hasMessageContaining("kept");
+      assertThat(Thread.currentThread().isInterrupted()).isTrue();
+    } finally {
+      Thread.interrupted();
+    }
+    IdempotencyKey sent = onlyKey(1);
+    assertThat(registry.keyFor(PAY)).isEqualTo(sent);
+    assertThat(listener.events).endsWith("gaveUp INTERRUPTED", "ended Unknown");
+  }
+
+  @Test
+  void interruptBeforeTheWait_stopsRetrying_andTheInterruptStaysSet() throws Exception {
+    server.enqueue(status(503));
+    server.enqueue(status(200));
+    IdempotencyListener interruptOnRetry = new IdempotencyListener() {
+      @Override
+      public void retryScheduled(Request request, IdempotencyKey key, int next, Duration delay) {
+        Thread.currentThread().interrupt();
+      }
+    };
+    IdempotencyInterceptor interceptor = interceptor().listener(interruptOnRetry).build();
+    try {
+      assertThatThrownBy(() -> call(interceptor, payRequest())).isInstanceOf(InterruptedIOException.class);
+      assertThat(Thread.currentThread().isInterrupted()).isTrue();
+    } finally {
+      Thread.interrupted();
+    }
+    assertThat(sleeper.sleeps).isEmpty();
+    assertThat(server.getRequestCount()).isEqualTo(1);
+  }
+
+  @Test
+  void canceledCall_stopsRetrying() throws Exception {
+    server.enqueue(status(503));
+    server.enqueue(status(200));
+    AtomicReference<Call> call = new AtomicReference<>();
+    IdempotencyListener cancelOnRetry = new IdempotencyListener() {
+      @Override
+      public void retryScheduled(Request request, IdempotencyKey key, int next, Duration delay) {
+        call.get().cancel();
+      }
+    };
+    OkHttpClient client = client(interceptor().listener(cancelOnRetry).build());
+    call.set(client.newCall(payRequest()));
+    assertThatThrownBy(() -> call.get().execute()).isInstanceOf(IOException.class)
+        .isNotInstanceOf(IdempotencyGaveUpException.class);
+    assertThat(server.getRequestCount()).isEqualTo(1);
+    assertThat(registry.keyFor(PAY)).isEqualTo(onlyKey(1));
+  }
+
+  @Test
+  void aListenerThatThrows_doesNotBreakTheCall() throws Exception {
+    server.enqueue(status(503));
+    server.enqueue(status(200));
+    IdempotencyListener broken = new IdempotencyListener() {
+      @Override
+      public void attemptStarted(Request request, IdempotencyKey key, int attempt) {
+        throw new IllegalStateException("broken metric");
+      }
+    };
+    try (Response response = call(interceptor().listener(broken).build(), payRequest())) {
+      assertThat(IdempotencyOutcome.of(response).attempts()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void uuidV7Keys_onRequest() throws Exception {
+    server.enqueue(status(200));
+    IdempotencyKeyRegistry v7 = IdempotencyKeyRegistry.builder()
+        .keyGenerator(KeyGenerator.uuidV7()).clock(clock).build();
+    try (Response response = call(interceptor().registry(v7).build(), payRequest())) {
+      assertThat(UUID.fromString(IdempotencyOutcome.of(response).key().value()).version())
+          .isEqualTo(7);
+    }
+  }
+
+  // --- helpers ----------------------------------------------------------------------------------
+
+  private IdempotencyInterceptor.Builder interceptor() {
+    return IdempotencyInterceptor.builder()
+        .registry(registry)
+        .clock(clock)
+        .sleeper(sleeper)
+        .random(new Random(42))
+        .listener(listener);
+  }
+
+  /** A client without OkHttp's own silent resends, so request counts are exact. */
+  private static OkHttpClient client(IdempotencyInterceptor interceptor) {
+    return new OkHttpClient.Builder().addInterceptor(interceptor).retryOnConnectionFailure(false).build();
+  }
+
+  private static Response call(IdempotencyInterceptor interceptor, Request request) throws IOException {
+    return client(interceptor).newCall(request).execute();
+  }
+
+  private Request payRequest() {
+    return request(PAY);
+  }
+
+  private Request request(IdempotentAction action) {
+    return new Request.Builder()
+        .url(server.url("/pay"))
+        .post(RequestBody.create("{\"amount\":100}", JSON))
+        .tag(IdempotentAction.class, action)
+        .build();
+  }
+
+  private static MockResponse status(int code) {
+    return new MockResponse.Builder().code(code).build();
+  }
+
+  private List<RecordedRequest> take(int n) throws InterruptedException {
+    List<RecordedRequest> requests = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      RecordedRequest r = server.takeRequest(5, TimeUnit.SECONDS);
+      assertThat(r).as("request " + (i + 1) + " of " + n).isNotNull();
+      requests.add(r);
+    }
+    return requests;
+  }
+
+  private static java.util.Set<String> keysOf(List<RecordedRequest> requests) {
+    return new java.util.HashSet<>(keysInOrder(requests));
+  }
+
+  private static List<String> keysInOrder(List<RecordedRequest> requests) {
+    List<String> keys = new ArrayList<>();
+    for (RecordedRequest r : requests) {
+      String key = r.getHeaders().get("Idempotency-Key");
+      assertThat(key).as("every attempt carries a key").isNotNull();
+      keys.add(key);
+    }
+    return keys;
+  }
+
+  /** Takes n requests, checks that they all carried one key, and returns it. */
+  private IdempotencyKey onlyKey(int n) throws InterruptedException {
+    java.util.Set<String> keys = keysOf(take(n));
+    assertThat(keys).hasSize(1);
+    assertThat(server.getRequestCount()).isEqualTo(n);
+    return IdempotencyKey.of(keys.iterator().next());
+  }
+
+  private static RequestBody oneShot(String content) {
+    RequestBody delegate = RequestBody.create(content, JSON);
+    return new RequestBody() {
+      @Override
+      public MediaType contentType() {
+        return delegate.contentType();
+      }
+
+      @Override
+      public long contentLength() throws IOException {
+        return delegate.contentLength();
+      }
+
+      @Override
+      public void writeTo(BufferedSink sink) throws IOException {
+        delegate.writeTo(sink);
+      }
+
+      @Override
+      public boolean isOneShot() {
+        return true;
+      }
+    };
+  }
+}
