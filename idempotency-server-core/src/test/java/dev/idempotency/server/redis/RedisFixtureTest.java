@@ -2,7 +2,12 @@ package dev.idempotency.server.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.RedisClusterClient;
 
@@ -18,6 +23,30 @@ class RedisFixtureTest {
       server.start();
       assertThat(server.port()).isEqualTo(port);
       assertThat(server.ping()).isEqualTo("PONG");
+    }
+  }
+
+  @Test
+  void theBinaryIsRedisServerEnvThenThePathThenTheEmbeddedOne(@TempDir Path dir) throws IOException {
+    Path bin = Files.createDirectories(dir.resolve("bin"));
+    Path onPath = Files.createFile(bin.resolve("redis-server"));
+    assertThat(onPath.toFile().setExecutable(true)).isTrue();
+    String path = dir.resolve("empty") + File.pathSeparator + bin;
+
+    assertThat(RedisServerFixture.choose("/opt/redis/bin/redis-server", path))
+        .isEqualTo(Path.of("/opt/redis/bin/redis-server"));
+    assertThat(RedisServerFixture.choose(null, path)).isEqualTo(onPath);
+    assertThat(RedisServerFixture.choose("", path)).isEqualTo(onPath);
+    assertThat(RedisServerFixture.choose(null, dir.resolve("empty").toString())).isNull();
+    assertThat(RedisServerFixture.choose(null, null)).isNull();
+  }
+
+  /** The fresh-machine path, tested even where a redis-server is installed. */
+  @Test
+  void theEmbeddedBinaryRuns() {
+    try (RedisServerProcess server = RedisServerFixture.newStandalone(RedisServerFixture.extractEmbedded())) {
+      assertThat(server.ping()).isEqualTo("PONG");
+      assertThat(server.version()).startsWith("6.2.");
     }
   }
 

@@ -75,14 +75,19 @@ public final class RedisServerFixture {
 
   /** A new standalone server of the caller's own, started; the caller closes it. */
   public static RedisServerProcess newStandalone() {
-    return startNode(false);
+    return startNode(binary(), false);
+  }
+
+  /** A new standalone server of {@code binary}, started; the caller closes it. */
+  static RedisServerProcess newStandalone(Path binary) {
+    return startNode(binary, false);
   }
 
   /** A new cluster of {@code masters} masters, formed; the caller closes it. */
   public static LocalRedisCluster newCluster(int masters) {
     List<RedisServerProcess> nodes = new ArrayList<>();
     try {
-      for (int i = 0; i < masters; i++) nodes.add(startNode(true));
+      for (int i = 0; i < masters; i++) nodes.add(startNode(binary(), true));
       return LocalRedisCluster.form(nodes);
     } catch (RuntimeException e) {
       for (RedisServerProcess node : nodes) node.close();
@@ -94,11 +99,9 @@ public final class RedisServerFixture {
   public static synchronized Path binary() {
     if (binary == null) {
       String env = System.getenv(REDIS_SERVER_ENV);
-      if (env != null && !env.isBlank()) {
-        binary = Path.of(env);
-        binarySource = REDIS_SERVER_ENV;
-      } else if ((binary = onPath("redis-server")) != null) {
-        binarySource = "PATH";
+      binary = choose(env, System.getenv("PATH"));
+      if (binary != null) {
+        binarySource = env != null && !env.isBlank() ? REDIS_SERVER_ENV : "PATH";
       } else {
         binary = extractEmbedded();
         binarySource = "embedded-redis jar";
@@ -107,13 +110,22 @@ public final class RedisServerFixture {
     return binary;
   }
 
+  /**
+   * The binary named by {@code env} (the value of {@code REDIS_SERVER}), else {@code redis-server}
+   * in one of the directories of {@code path}; null if neither, for the embedded one.
+   */
+  static Path choose(String env, String path) {
+    if (env != null && !env.isBlank()) return Path.of(env);
+    return onPath("redis-server", path);
+  }
+
   /** Where {@link #binary()} came from: {@code REDIS_SERVER}, {@code PATH} or the jar. */
   public static synchronized String binarySource() {
     binary();
     return binarySource;
   }
 
-  private static RedisServerProcess startNode(boolean clusterNode) {
+  private static RedisServerProcess startNode(Path binary, boolean clusterNode) {
     IllegalStateException last = null;
     for (int attempt = 0; attempt < START_ATTEMPTS; attempt++) {
       int port = freePort(clusterNode);
@@ -124,7 +136,7 @@ public final class RedisServerFixture {
         throw new UncheckedIOException(e);
       }
       List<String> args = clusterNode ? LocalRedisCluster.nodeArgs(dir) : List.of();
-      RedisServerProcess server = new RedisServerProcess(binary(), port, dir, args);
+      RedisServerProcess server = new RedisServerProcess(binary, port, dir, args);
       try {
         server.start();
         return server;
@@ -153,8 +165,7 @@ public final class RedisServerFixture {
     }
   }
 
-  private static Path onPath(String name) {
-    String path = System.getenv("PATH");
+  private static Path onPath(String name, String path) {
     if (path == null) return null;
     for (String dir : path.split(File.pathSeparator)) {
       if (dir.isEmpty()) continue;
@@ -165,7 +176,8 @@ public final class RedisServerFixture {
     return null;
   }
 
-  private static Path extractEmbedded() {
+  /** Extracts the redis-server that the embedded-redis jar ships for this OS and architecture. */
+  static Path extractEmbedded() {
     String resource = ExecutableProvider.newProvidedVersionsMap().get(OsArchitecture.detectOSandArchitecture());
     if (resource == null) {
       throw new IllegalStateException("no redis-server on the PATH and none in embedded-redis for "
