@@ -1,43 +1,597 @@
 package dev.idempotency.server;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.idempotency.contract.IdempotencyKey;
+import dev.idempotency.contract.InvalidIdempotencyKeyException;
+import dev.idempotency.server.store.ClaimResult;
+import dev.idempotency.server.store.IdempotencyStore;
+import dev.idempotency.server.store.RecordId;
+import java.io.Closeable;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
- * SKELETON: the agreed public shape; the implementation replaces the bodies.
+ * Runs business code at most once per key and answers every repeat with the first result:
  *
- * <p>Runs business code at most once per key: {@code guard.execute(key, Receipt.class, () -> charge())}.
+ * <pre>{@code
+ * IdempotencyGuard guard = IdempotencyGuard.builder()
+ *     .store(new InMemoryIdempotencyStore())
+ *     .namespace("payments")
+ *     .build();
+ * Receipt r = guard.execute(key, Receipt.class, () -> payments.charge(order));
+ * }</pre>
  *
- * <p>This class is threadsafe.
+ * <p>A call validates the key, then claims its record in the store (one round trip):
+ *
+ * <ul>
+ *   <li>acquired: the supplier runs on the caller's thread while the lease is renewed in the
+ *       background; its result is encoded by the codec and stored for the retention; returned;
+ *   <li>completed with the same fingerprint: the stored result is decoded and returned (a replay);
+ *       the supplier does not run;
+ *   <li>in progress: {@link IdempotencyInProgressException}, or a bounded wait for the first call,
+ *       as the {@link InProgressPolicy} says;
+ *   <li>another fingerprint: {@link IdempotencyKeyReusedException};
+ *   <li>the store fails: {@link IdempotencyStoreUnavailableException} and nothing runs (unless
+ *       {@linkplain Builder#failOpen fail-open}).
+ * </ul>
+ *
+ * <p><b>When the supplier throws</b>, the claim is released and the exception propagates
+ * unchanged, so a retry with the same key runs the business code again; unless the
+ * {@linkplain Builder#storeFailuresWhen failure policy} stores it, and repeats throw
+ * {@link IdempotencyStoredFailureException}.
+ *
+ * <p><b>When storing the result fails</b> after the supplier ran (the store is down), the guard
+ * retries briefly, then reports {@link IdempotencyListener#completeFailed} and returns the value
+ * anyway: the business effect happened and this caller gets its answer. It does NOT release the
+ * claim, since a release would let a retry run the business code a second time at once; the claim
+ * stays in progress (repeats are told so) until its lease ends. If the lease was lost while the
+ * supplier ran (renewal or completion answers false), the result is not stored either, and
+ * {@link IdempotencyListener#leaseLost} is reported.
+ *
+ * <p>This class is immutable and threadsafe. It owns one daemon thread for lease renewals (unless
+ * given a scheduler), started on first use and ended when idle or on {@link #close()}.
  */
-public final class IdempotencyGuard {
+public final class IdempotencyGuard implements Closeable {
+  /** The namespace when none is set. Set one per service that shares a store. */
+  public static final String DEFAULT_NAMESPACE = "default";
+
+  /**
+   * 30 s: renewed every 10 s, so two renewals in a row can fail (a GC pause, a slow store) before
+   * the claim is lost, while a crashed worker's key is free again within half a minute.
+   */
+  public static final Duration DEFAULT_LEASE_TTL = Duration.ofSeconds(30);
+
+  /** 24 h, as the contract says: covers a client's retries and a user's retry the next morning. */
+  public static final Duration DEFAULT_RETENTION = Duration.ofHours(24);
+
+  /** Renew at a third of the lease: two renewals may fail before the lease ends. */
+  public static final double DEFAULT_RENEWAL_FRACTION = 1.0 / 3;
+
+  // Retry-After for a call in progress is the lease remaining, at most this: most guarded calls
+  // end within a second, the lease only bounds a crashed worker and is a poor hint for a live one.
+  private static final Duration MAX_IN_PROGRESS_RETRY_AFTER = Duration.ofSeconds(1);
+
+  // Storing a result that cost a business effect deserves a few tries: 3 attempts, 50 then 200 ms
+  // apart, ride out a failover or a dropped connection without holding the caller for long.
+  private static final int STORE_ATTEMPTS = 3;
+  private static final Duration STORE_RETRY_DELAY = Duration.ofMillis(50);
+
+  // Waiting for the first call: poll at 10 ms, doubling up to 500 ms: quick for fast calls, at
+  // most two polls a second for slow ones.
+  private static final Duration FIRST_POLL = Duration.ofMillis(10);
+  private static final Duration MAX_POLL = Duration.ofMillis(500);
+
+  // An idle renewal thread ends after this; the next call starts another.
+  private static final long RENEWAL_THREAD_KEEP_ALIVE_SECONDS = 60;
+
+  private static final System.Logger LOG = System.getLogger(IdempotencyGuard.class.getName());
+  private static final AtomicInteger THREAD_IDS = new AtomicInteger();
+
+  private static final ResultCodec<Void> VOID_CODEC =
+      new ResultCodec<>() {
+        @Override
+        public byte[] encode(Void value) {
+          return new byte[0];
+        }
+
+        @Override
+        public Void decode(byte[] bytes) {
+          return null;
+        }
+      };
+
+  private final IdempotencyStore store;
+  private final String namespace;
+  private final Duration leaseTtl;
+  private final Duration retention;
+  private final Duration renewEvery;
+  private final InProgressPolicy inProgressPolicy;
+  private final Predicate<? super Throwable> storeFailuresWhen; // null: release on every failure
+  private final boolean failOpen;
+  private final IdempotencyListener listener;
+  private final ObjectMapper objectMapper;
+  private final Clock clock;
+  private final Sleeper sleeper;
+  private final ScheduledExecutorService scheduler;
+  private final boolean ownsScheduler;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final LeaseRenewal.Events renewalEvents;
+
+  private IdempotencyGuard(Builder b) {
+    this.store = b.store;
+    this.namespace = b.namespace;
+    this.leaseTtl = b.leaseTtl;
+    this.retention = b.retention;
+    long renewNanos = (long) (b.leaseTtl.toNanos() * b.renewalFraction);
+    this.renewEvery = Duration.ofNanos(Math.max(TimeUnit.MILLISECONDS.toNanos(1), renewNanos));
+    this.inProgressPolicy = b.inProgressPolicy;
+    this.storeFailuresWhen = b.storeFailuresWhen;
+    this.failOpen = b.failOpen;
+    this.listener = b.listener;
+    this.objectMapper = b.objectMapper;
+    this.clock = b.clock;
+    this.sleeper = b.sleeper;
+    if (b.scheduler != null) {
+      this.scheduler = b.scheduler;
+      this.ownsScheduler = false;
+    } else {
+      this.scheduler = newRenewalScheduler();
+      this.ownsScheduler = true;
+    }
+    this.renewalEvents =
+        new LeaseRenewal.Events() {
+          @Override
+          public void leaseRenewed(RecordId id) {
+            report(l -> l.leaseRenewed(id));
+          }
+
+          @Override
+          public void leaseLost(RecordId id) {
+            report(l -> l.leaseLost(id));
+          }
+
+          @Override
+          public void renewFailed(RecordId id, RuntimeException cause) {
+            report(l -> l.renewFailed(id, cause));
+          }
+        };
+  }
 
   public static Builder builder() {
-    throw new UnsupportedOperationException("not yet implemented");
+    return new Builder();
   }
 
   /** Runs {@code supplier} once for {@code key}; a repeat returns the stored result (JSON codec). */
   public <T> T execute(String key, Class<T> type, Supplier<? extends T> supplier) {
-    throw new UnsupportedOperationException("not yet implemented");
+    return execute(IdempotentCall.of(Objects.requireNonNull(key, "key")), type, supplier);
   }
 
+  /** Like {@link #execute(String, Class, Supplier)} with a scope and a fingerprint. */
+  public <T> T execute(IdempotentCall call, Class<T> type, Supplier<? extends T> supplier) {
+    Objects.requireNonNull(type, "type");
+    return execute(call, JsonResultCodec.of(type, objectMapper), supplier);
+  }
+
+  /** Runs {@code supplier} once for {@code key}; a repeat returns the result stored by {@code codec}. */
   public <T> T execute(String key, ResultCodec<T> codec, Supplier<? extends T> supplier) {
-    throw new UnsupportedOperationException("not yet implemented");
+    return execute(IdempotentCall.of(Objects.requireNonNull(key, "key")), codec, supplier);
   }
 
+  /** Runs {@code action} once for {@code key}; a repeat returns without running it. */
+  public void execute(String key, Runnable action) {
+    Objects.requireNonNull(action, "action");
+    execute(
+        key,
+        VOID_CODEC,
+        () -> {
+          action.run();
+          return null;
+        });
+  }
+
+  /**
+   * Runs {@code supplier} once for the call's record (namespace, scope, key); a repeat with the same
+   * fingerprint returns the stored result.
+   *
+   * @throws InvalidIdempotencyKeyException if the key breaks the contract's syntax (nothing ran)
+   * @throws IdempotencyInProgressException if the first call is still running (nothing ran)
+   * @throws IdempotencyKeyReusedException if the key was used with another fingerprint (nothing ran)
+   * @throws IdempotencyStoreUnavailableException if the store failed and the guard fails closed
+   *     (nothing ran); {@link IdempotencyCapacityExceededException} if the store is full
+   * @throws IdempotencyStoredFailureException if the first call failed and its failure was stored
+   * @throws IllegalStateException if the guard is closed
+   */
   public <T> T execute(IdempotentCall call, ResultCodec<T> codec, Supplier<? extends T> supplier) {
-    throw new UnsupportedOperationException("not yet implemented");
+    return executeDetailed(call, codec, supplier).value();
   }
 
   /** Like {@link #execute(IdempotentCall, ResultCodec, Supplier)}, also telling whether it was a replay. */
   public <T> GuardedResult<T> executeDetailed(
       IdempotentCall call, ResultCodec<T> codec, Supplier<? extends T> supplier) {
-    throw new UnsupportedOperationException("not yet implemented");
+    Objects.requireNonNull(call, "call");
+    Objects.requireNonNull(codec, "codec");
+    Objects.requireNonNull(supplier, "supplier");
+    if (closed.get()) throw new IllegalStateException("the guard is closed");
+    String key = IdempotencyKey.of(call.key()).value();
+    RecordId id = new RecordId(namespace, call.scope(), key);
+    String token = UUID.randomUUID().toString();
+
+    long waitUntil = inProgressPolicy.waits() ? deadlineAfter(inProgressPolicy.maxWait()) : 0;
+    Duration poll = FIRST_POLL;
+    while (true) {
+      ClaimResult claim;
+      try {
+        claim = store.claim(id, call.fingerprint(), token, leaseTtl);
+      } catch (RuntimeException e) {
+        IdempotencyStoreUnavailableException unavailable = unavailable(e);
+        if (!failOpen) {
+          report(l -> l.storeUnavailable(id, unavailable, false));
+          throw unavailable;
+        }
+        report(l -> l.storeUnavailable(id, unavailable, true));
+        return new GuardedResult<>(supplier.get(), false);
+      }
+
+      if (claim instanceof ClaimResult.Acquired) {
+        return runClaimed(id, token, codec, supplier);
+      }
+      if (claim instanceof ClaimResult.Completed completed) {
+        report(l -> l.replayed(id));
+        byte[] encoded = StoredOutcome.decode(completed.result()); // throws a stored failure
+        return new GuardedResult<>(codec.decode(encoded), true);
+      }
+      if (claim instanceof ClaimResult.FingerprintMismatch) {
+        report(l -> l.keyReused(id));
+        throw new IdempotencyKeyReusedException(
+            "the key " + key + " was already used for a different request; use a new key for a new action");
+      }
+      Duration leaseRemaining = ((ClaimResult.InProgress) claim).leaseRemaining();
+      long now = clock.millis();
+      if (!inProgressPolicy.waits() || now >= waitUntil) {
+        report(l -> l.inProgress(id));
+        throw inProgress(key, leaseRemaining);
+      }
+      Duration sleep = min(poll, Duration.ofMillis(waitUntil - now));
+      try {
+        sleeper.sleep(sleep);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        report(l -> l.inProgress(id));
+        throw inProgress(key, leaseRemaining);
+      }
+      poll = min(poll.multipliedBy(2), MAX_POLL);
+    }
   }
 
-  /** SKELETON builder. */
+  private <T> GuardedResult<T> runClaimed(
+      RecordId id, String token, ResultCodec<T> codec, Supplier<? extends T> supplier) {
+    LeaseRenewal renewal;
+    try {
+      renewal = LeaseRenewal.start(scheduler, renewEvery, store, id, token, leaseTtl, renewalEvents);
+    } catch (RuntimeException e) { // rejected: the scheduler was shut down
+      releaseQuietly(id, token);
+      throw new IllegalStateException("the guard's renewal scheduler refused the call (closed?)", e);
+    }
+    T value;
+    try {
+      value = supplier.get();
+    } catch (Throwable t) {
+      renewal.stop();
+      if (!renewal.lost()) settleFailure(id, token, t);
+      throw IdempotencyGuard.<RuntimeException>sneaky(t);
+    }
+    renewal.stop();
+    byte[] stored;
+    try {
+      stored = StoredOutcome.value(codec.encode(value));
+    } catch (RuntimeException e) {
+      if (!renewal.lost()) releaseQuietly(id, token);
+      throw e;
+    }
+    if (!renewal.lost()) {
+      completeOrReport(id, token, stored, () -> report(l -> l.executed(id)));
+    }
+    return new GuardedResult<>(value, false);
+  }
+
+  private void settleFailure(RecordId id, String token, Throwable failure) {
+    boolean store;
+    try {
+      store = storeFailuresWhen != null && storeFailuresWhen.test(failure);
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "storeFailuresWhen threw; releasing the claim", e);
+      store = false;
+    }
+    if (store) {
+      completeOrReport(id, token, StoredOutcome.failure(failure), () -> report(l -> l.failureStored(id, failure)));
+    } else {
+      releaseQuietly(id, token);
+    }
+  }
+
+  /** Completes with a few tries; never throws, never releases (see the class Javadoc). */
+  private void completeOrReport(RecordId id, String token, byte[] stored, Runnable onStored) {
+    Duration delay = STORE_RETRY_DELAY;
+    for (int attempt = 1; ; attempt++) {
+      boolean completed;
+      try {
+        completed = store.complete(id, token, stored, retention);
+      } catch (RuntimeException e) {
+        if (attempt == STORE_ATTEMPTS || !pause(delay)) {
+          report(l -> l.completeFailed(id, e));
+          return;
+        }
+        delay = delay.multipliedBy(4);
+        continue;
+      }
+      if (completed) onStored.run();
+      else report(l -> l.leaseLost(id));
+      return;
+    }
+  }
+
+  private void releaseQuietly(RecordId id, String token) {
+    Duration delay = STORE_RETRY_DELAY;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        store.release(id, token); // false: the lease was lost already; nothing to free
+        return;
+      } catch (RuntimeException e) {
+        if (attempt == STORE_ATTEMPTS || !pause(delay)) {
+          report(l -> l.releaseFailed(id, e));
+          return;
+        }
+        delay = delay.multipliedBy(4);
+      }
+    }
+  }
+
+  /** Sleeps; false if interrupted (the flag is set again). */
+  private boolean pause(Duration d) {
+    try {
+      sleeper.sleep(d);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private long deadlineAfter(Duration d) {
+    long now = clock.millis();
+    long r = now + d.toMillis();
+    return r < now ? Long.MAX_VALUE : r;
+  }
+
+  private static IdempotencyInProgressException inProgress(String key, Duration leaseRemaining) {
+    Duration retryAfter = leaseRemaining.isNegative() ? Duration.ZERO : min(leaseRemaining, MAX_IN_PROGRESS_RETRY_AFTER);
+    return new IdempotencyInProgressException(
+        "a call with the key " + key + " is still running; retry with the same key later", retryAfter);
+  }
+
+  private static IdempotencyStoreUnavailableException unavailable(RuntimeException e) {
+    if (e instanceof IdempotencyStoreUnavailableException u) return u;
+    return new IdempotencyStoreUnavailableException("the idempotency store failed: " + e, e);
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  private void report(Consumer<IdempotencyListener> event) {
+    try {
+      event.accept(listener);
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "an IdempotencyListener threw; ignored", e);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <E extends Throwable> E sneaky(Throwable t) throws E {
+    throw (E) t;
+  }
+
+  private static ScheduledExecutorService newRenewalScheduler() {
+    ScheduledThreadPoolExecutor executor =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "idempotency-lease-renewal-" + THREAD_IDS.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    executor.setRemoveOnCancelPolicy(true); // a finished call leaves no task behind
+    executor.setKeepAliveTime(RENEWAL_THREAD_KEEP_ALIVE_SECONDS, TimeUnit.SECONDS);
+    executor.allowCoreThreadTimeOut(true); // no thread while no call runs
+    return executor;
+  }
+
+  /** The namespace of this guard's records. */
+  public String namespace() {
+    return namespace;
+  }
+
+  /** The lease TTL of a claim. */
+  public Duration leaseTtl() {
+    return leaseTtl;
+  }
+
+  /** How long a completed result is kept. */
+  public Duration retention() {
+    return retention;
+  }
+
+  /** How often a running call's lease is renewed. */
+  public Duration renewEvery() {
+    return renewEvery;
+  }
+
+  /**
+   * Stops the guard's own renewal thread (not a scheduler given to the builder). Calls that are
+   * running lose their renewals; new calls throw {@link IllegalStateException}. Idempotent.
+   */
+  @Override
+  public void close() {
+    if (closed.compareAndSet(false, true) && ownsScheduler) scheduler.shutdownNow();
+  }
+
+  /** Pauses the calling thread; injectable so tests wait on a fake clock. */
+  @FunctionalInterface
+  public interface Sleeper {
+    /** {@link Thread#sleep}. */
+    Sleeper SYSTEM = d -> TimeUnit.NANOSECONDS.sleep(d.toNanos());
+
+    void sleep(Duration duration) throws InterruptedException;
+  }
+
+  /**
+   * Builds an {@link IdempotencyGuard}. Every setting but the store has a default. Not threadsafe;
+   * the guard it builds is.
+   */
   public static final class Builder {
+    private IdempotencyStore store;
+    private String namespace = DEFAULT_NAMESPACE;
+    private Duration leaseTtl = DEFAULT_LEASE_TTL;
+    private Duration retention = DEFAULT_RETENTION;
+    private double renewalFraction = DEFAULT_RENEWAL_FRACTION;
+    private InProgressPolicy inProgressPolicy = InProgressPolicy.failFast();
+    private Predicate<? super Throwable> storeFailuresWhen;
+    private boolean failOpen;
+    private IdempotencyListener listener = IdempotencyListener.NONE;
+    private ObjectMapper objectMapper = JsonResultCodec.defaultObjectMapper();
+    private Clock clock = Clock.systemUTC();
+    private Sleeper sleeper = Sleeper.SYSTEM;
+    private ScheduledExecutorService scheduler;
+
+    private Builder() {}
+
+    /** Where records live. Required. */
+    public Builder store(IdempotencyStore store) {
+      this.store = Objects.requireNonNull(store, "store");
+      return this;
+    }
+
+    /**
+     * Separates this service's records from other services sharing the store. Default
+     * {@value IdempotencyGuard#DEFAULT_NAMESPACE}.
+     */
+    public Builder namespace(String namespace) {
+      Objects.requireNonNull(namespace, "namespace");
+      if (namespace.isEmpty()) throw new IllegalArgumentException("namespace is empty");
+      this.namespace = namespace;
+      return this;
+    }
+
+    /**
+     * How long a claim lives without renewal; it must outlast a stall of the worker (a GC pause)
+     * but frees the key of a crashed one. Default {@link IdempotencyGuard#DEFAULT_LEASE_TTL} (30 s).
+     */
+    public Builder leaseTtl(Duration leaseTtl) {
+      this.leaseTtl = positive(leaseTtl, "leaseTtl");
+      return this;
+    }
+
+    /** How long a result is replayed. Default {@link IdempotencyGuard#DEFAULT_RETENTION} (24 h). */
+    public Builder retention(Duration retention) {
+      this.retention = positive(retention, "retention");
+      return this;
+    }
+
+    /**
+     * Renew a running call's lease every {@code fraction} of the lease TTL, between 0 and 1
+     * (exclusive). Default {@link IdempotencyGuard#DEFAULT_RENEWAL_FRACTION} (1/3).
+     */
+    public Builder renewalFraction(double fraction) {
+      if (!(fraction > 0 && fraction < 1)) {
+        throw new IllegalArgumentException("renewal fraction must be in (0, 1): " + fraction);
+      }
+      this.renewalFraction = fraction;
+      return this;
+    }
+
+    /** What a repeat does while the first call runs. Default {@link InProgressPolicy#failFast()}. */
+    public Builder inProgressPolicy(InProgressPolicy policy) {
+      this.inProgressPolicy = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /**
+     * Stores the failures {@code predicate} accepts (deterministic ones: a declined card, a
+     * validation error) so that repeats throw {@link IdempotencyStoredFailureException} instead of
+     * running again; the first call still gets its own exception. Default: none; every failure
+     * releases the claim, so a retry runs the business code again.
+     */
+    public Builder storeFailuresWhen(Predicate<? super Throwable> predicate) {
+      this.storeFailuresWhen = Objects.requireNonNull(predicate, "predicate");
+      return this;
+    }
+
+    /**
+     * If true, a claim that the store cannot answer runs the supplier unguarded (reported to the
+     * listener); a repeat may then run twice. Default false: fail closed with
+     * {@link IdempotencyStoreUnavailableException}, nothing runs.
+     */
+    public Builder failOpen(boolean failOpen) {
+      this.failOpen = failOpen;
+      return this;
+    }
+
+    /** Receives the guard's events. Default {@link IdempotencyListener#NONE}. */
+    public Builder listener(IdempotencyListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * The mapper of the {@code execute(key, Class, supplier)} forms. Default
+     * {@link JsonResultCodec#defaultObjectMapper()}. Configure it before passing it in.
+     */
+    public Builder objectMapper(ObjectMapper objectMapper) {
+      this.objectMapper = Objects.requireNonNull(objectMapper, "objectMapper");
+      return this;
+    }
+
+    /** The clock that bounds waits. Default {@link Clock#systemUTC()}. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** How the guard pauses (waiting, retrying the store). Default {@link Sleeper#SYSTEM}. */
+    public Builder sleeper(Sleeper sleeper) {
+      this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+      return this;
+    }
+
+    /**
+     * Runs lease renewals on {@code scheduler}, which the guard never shuts down. Default: one
+     * daemon thread of the guard's own, shared by all its calls, ended by {@link #close()}.
+     */
+    public Builder renewalScheduler(ScheduledExecutorService scheduler) {
+      this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+      return this;
+    }
+
+    /** @throws IllegalStateException if no store was set */
     public IdempotencyGuard build() {
-      throw new UnsupportedOperationException("not yet implemented");
+      if (store == null) throw new IllegalStateException("store is required");
+      return new IdempotencyGuard(this);
+    }
+
+    private static Duration positive(Duration d, String name) {
+      Objects.requireNonNull(d, name);
+      if (d.isNegative() || d.isZero()) throw new IllegalArgumentException(name + " must be positive: " + d);
+      return d;
     }
   }
 }

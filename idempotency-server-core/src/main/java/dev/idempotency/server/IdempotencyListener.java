@@ -1,0 +1,59 @@
+package dev.idempotency.server;
+
+import dev.idempotency.server.store.RecordId;
+
+/**
+ * Events of an {@link IdempotencyGuard}, for metrics and logs. Every method has an empty default,
+ * so an implementation overrides what it needs. Methods are called on the caller's thread, or on
+ * the renewal scheduler's thread for the lease events; they should return quickly. An exception
+ * thrown by a listener is logged and otherwise ignored: it never changes the guard's answer.
+ *
+ * <p>Implementations must be threadsafe.
+ */
+public interface IdempotencyListener {
+  /** A listener that does nothing: the default. */
+  IdempotencyListener NONE = new IdempotencyListener() {};
+
+  /** The business code ran for {@code id} and its result was stored. */
+  default void executed(RecordId id) {}
+
+  /** A repeat got the stored result (or stored failure); the business code did not run. */
+  default void replayed(RecordId id) {}
+
+  /** A repeat found the first call still running and gave up (fail fast, or waited in vain). */
+  default void inProgress(RecordId id) {}
+
+  /** The key was already used with another fingerprint. */
+  default void keyReused(RecordId id) {}
+
+  /**
+   * The store failed to answer a claim. If {@code ranUnguarded} (fail-open), the business code
+   * ran without a claim; otherwise nothing ran.
+   */
+  default void storeUnavailable(RecordId id, RuntimeException cause, boolean ranUnguarded) {}
+
+  /** The lease of a running call was renewed. */
+  default void leaseRenewed(RecordId id) {}
+
+  /** A renewal failed for a reason other than a lost lease; the next one tries again. */
+  default void renewFailed(RecordId id, RuntimeException cause) {}
+
+  /**
+   * The running call no longer holds its claim: its lease expired (another call may have taken
+   * the key over and run the business code too). Renewal stopped. Also reported when completing
+   * finds the claim gone: the result was not stored.
+   */
+  default void leaseLost(RecordId id) {}
+
+  /**
+   * The business code ran but its result could not be stored, even after retries: the claim
+   * stays in progress until its lease ends, then the key is free again.
+   */
+  default void completeFailed(RecordId id, RuntimeException cause) {}
+
+  /** The business code threw and the failure policy stored the failure for repeats. */
+  default void failureStored(RecordId id, Throwable failure) {}
+
+  /** The business code threw, and releasing the claim failed: the key frees when its lease ends. */
+  default void releaseFailed(RecordId id, RuntimeException cause) {}
+}

@@ -1,0 +1,71 @@
+package dev.idempotency.server;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * The bytes the guard stores: one tag byte, then either the codec's bytes (a result) or the class
+ * name and message of a stored failure. The tag lets one store serve guards with and without a
+ * failure policy.
+ */
+final class StoredOutcome {
+  private static final byte VALUE = 1;
+  private static final byte FAILURE = 2;
+  private static final byte FAILURE_WITHOUT_MESSAGE = 3;
+  // Messages can be long (stack-like dumps); a replay needs the gist, the store need not hold more.
+  static final int MAX_MESSAGE_CHARS = 1_000;
+
+  private StoredOutcome() {}
+
+  static byte[] value(byte[] encoded) {
+    byte[] out = new byte[encoded.length + 1];
+    out[0] = VALUE;
+    System.arraycopy(encoded, 0, out, 1, encoded.length);
+    return out;
+  }
+
+  static byte[] failure(Throwable t) {
+    String message = t.getMessage();
+    byte[] name = t.getClass().getName().getBytes(StandardCharsets.UTF_8);
+    if (message == null) {
+      byte[] out = new byte[name.length + 1];
+      out[0] = FAILURE_WITHOUT_MESSAGE;
+      System.arraycopy(name, 0, out, 1, name.length);
+      return out;
+    }
+    if (message.length() > MAX_MESSAGE_CHARS) message = message.substring(0, MAX_MESSAGE_CHARS);
+    byte[] text = message.getBytes(StandardCharsets.UTF_8);
+    byte[] out = new byte[1 + name.length + 1 + text.length];
+    out[0] = FAILURE;
+    System.arraycopy(name, 0, out, 1, name.length);
+    out[1 + name.length] = 0; // a class name never holds NUL
+    System.arraycopy(text, 0, out, 2 + name.length, text.length);
+    return out;
+  }
+
+  /** The codec's bytes of a stored result; throws the stored failure; or rejects foreign bytes. */
+  static byte[] decode(byte[] stored) {
+    if (stored.length == 0) throw foreign();
+    switch (stored[0]) {
+      case VALUE:
+        return Arrays.copyOfRange(stored, 1, stored.length);
+      case FAILURE_WITHOUT_MESSAGE:
+        throw new IdempotencyStoredFailureException(
+            new String(stored, 1, stored.length - 1, StandardCharsets.UTF_8), null);
+      case FAILURE:
+        int nul = 1;
+        while (nul < stored.length && stored[nul] != 0) nul++;
+        if (nul == stored.length) throw foreign();
+        throw new IdempotencyStoredFailureException(
+            new String(stored, 1, nul - 1, StandardCharsets.UTF_8),
+            new String(stored, nul + 1, stored.length - nul - 1, StandardCharsets.UTF_8));
+      default:
+        throw foreign();
+    }
+  }
+
+  private static IdempotencyStoreUnavailableException foreign() {
+    return new IdempotencyStoreUnavailableException(
+        "the store answered a record this guard did not write (shared namespace?)");
+  }
+}
