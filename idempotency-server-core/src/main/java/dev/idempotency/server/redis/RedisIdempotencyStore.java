@@ -172,7 +172,8 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
         // A pooled connection that broke while idle (Redis restarted, a proxy dropped it) fails
         // its first command. Its idle siblings are most likely broken too: drop them all, then try
         // once more on a fresh connection. Safe: every script checks the owner token, so a call
-        // run twice cannot hand one claim to two owners.
+        // run twice cannot hand one claim to two owners (a claim whose first run did happen
+        // answers InProgress the second time: the caller fails closed, the lease frees the key).
         discardIdleConnections();
         try {
           return script.run(jedis, key, args);

@@ -191,6 +191,17 @@ public final class RedisServerProcess implements RedisDeployment, AutoCloseable 
     return this;
   }
 
+  /**
+   * The number of keys this process holds (DBSIZE; in a cluster, only its own slots). A plain
+   * {@code long}: {@code assertThat(node.admin(j -> j.dbSize()))} does not compile, since AssertJ
+   * cannot choose an overload for a generic result.
+   */
+  public long dbSize() {
+    try (Jedis jedis = connect()) {
+      return jedis.dbSize();
+    }
+  }
+
   /** Every key this process holds (SCAN; in a cluster, only its own slots). */
   public Set<String> keys() {
     return admin(j -> {
