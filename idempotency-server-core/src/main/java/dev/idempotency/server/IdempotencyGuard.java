@@ -246,9 +246,16 @@ public final class IdempotencyGuard implements Closeable {
         return runClaimed(id, token, codec, supplier);
       }
       if (claim instanceof ClaimResult.Completed completed) {
+        byte[] encoded;
+        try {
+          encoded = StoredOutcome.decode(completed.result());
+        } catch (IdempotencyStoredFailureException storedFailure) {
+          report(l -> l.replayed(id));
+          throw storedFailure;
+        }
+        T value = codec.decode(encoded);
         report(l -> l.replayed(id));
-        byte[] encoded = StoredOutcome.decode(completed.result()); // throws a stored failure
-        return new GuardedResult<>(codec.decode(encoded), true);
+        return new GuardedResult<>(value, true);
       }
       if (claim instanceof ClaimResult.FingerprintMismatch) {
         report(l -> l.keyReused(id));

@@ -1,0 +1,677 @@
+package dev.idempotency.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.idempotency.contract.InvalidIdempotencyKeyException;
+import dev.idempotency.server.store.ClaimResult;
+import dev.idempotency.server.store.FakeClock;
+import dev.idempotency.server.store.IdempotencyStore;
+import dev.idempotency.server.store.InMemoryIdempotencyStore;
+import dev.idempotency.server.store.RecordId;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class IdempotencyGuardTest {
+  static final String NS = "payments";
+
+  final FakeClock clock = new FakeClock();
+  final InMemoryIdempotencyStore memory = InMemoryIdempotencyStore.builder().clock(clock).build();
+  final RecordingListener listener = new RecordingListener();
+  final List<IdempotencyGuard> guards = new ArrayList<>();
+
+  @AfterEach
+  void closeGuards() {
+    guards.forEach(IdempotencyGuard::close);
+  }
+
+  IdempotencyGuard.Builder builder(IdempotencyStore store) {
+    return IdempotencyGuard.builder().store(store).namespace(NS).listener(listener).clock(clock);
+  }
+
+  IdempotencyGuard guard(IdempotencyGuard.Builder b) {
+    IdempotencyGuard g = b.build();
+    guards.add(g);
+    return g;
+  }
+
+  IdempotencyGuard guard() {
+    return guard(builder(memory));
+  }
+
+  /** A result with a few fields, about 200 bytes of JSON. */
+  public record Receipt(String id, BigDecimal amount, String currency, List<String> items,
+      Map<String, String> metadata, boolean captured, long createdAtEpochMilli) {}
+
+  static Receipt receipt(String id) {
+    return new Receipt(id, new BigDecimal("1234.50"), "EUR", List.of("sku-1", "sku-22", "sku-333"),
+        Map.of("order", "ord_8f14e45fceea167a", "channel", "web"), true, 1_790_000_000_000L);
+  }
+
+  @Test
+  void aTypedResultIsReplayedEqualAndTheBusinessCodeRunsOnce() {
+    IdempotencyGuard guard = guard();
+    AtomicInteger runs = new AtomicInteger();
+
+    Receipt first = guard.execute("key-1", Receipt.class, () -> {
+      runs.incrementAndGet();
+      return receipt("ch_1");
+    });
+    GuardedResult<Receipt> repeat = guard.executeDetailed(
+        IdempotentCall.of("key-1"), JsonResultCodec.of(Receipt.class), () -> {
+          runs.incrementAndGet();
+          return receipt("ch_2");
+        });
+
+    assertThat(runs).hasValue(1);
+    assertThat(repeat.replayed()).isTrue();
+    assertThat(repeat.value()).isEqualTo(first).isNotSameAs(first).isEqualTo(receipt("ch_1"));
+    assertThat(JsonResultCodec.of(Receipt.class).encode(first).length).isBetween(150, 300);
+    assertThat(listener.events).containsExactly("executed", "replayed");
+  }
+
+  @Test
+  void theFirstCallIsNotAReplay() {
+    GuardedResult<String> r =
+        guard().executeDetailed(IdempotentCall.of("k"), ResultCodec.json(String.class), () -> "v");
+    assertThat(r).isEqualTo(new GuardedResult<>("v", false));
+  }
+
+  @Test
+  void nullAndEmptyResultsReplay() {
+    IdempotencyGuard guard = guard();
+    assertThat(guard.execute("k-null", String.class, () -> null)).isNull();
+    assertThat(guard.executeDetailed(IdempotentCall.of("k-null"), ResultCodec.json(String.class), () -> "x"))
+        .isEqualTo(new GuardedResult<>(null, true));
+
+    ResultCodec<byte[]> raw = new ResultCodec<>() {
+      public byte[] encode(byte[] v) { return v; }
+      public byte[] decode(byte[] b) { return b; }
+    };
+    assertThat(guard.execute("k-empty", raw, () -> new byte[0])).isEmpty();
+    assertThat(guard.executeDetailed(IdempotentCall.of("k-empty"), raw, () -> new byte[] {1}).value()).isEmpty();
+  }
+
+  @Test
+  void theRunnableFormRunsOnce() {
+    IdempotencyGuard guard = guard();
+    AtomicInteger runs = new AtomicInteger();
+    guard.execute("k", runs::incrementAndGet);
+    guard.execute("k", runs::incrementAndGet);
+    assertThat(runs).hasValue(1);
+  }
+
+  @Test
+  void scopesAndNamespacesAreApartAndAnotherFingerprintIsAReusedKey() {
+    IdempotencyGuard guard = guard();
+    IdempotencyGuard otherService = guard(builder(memory).namespace("orders"));
+    IdempotentCall alice = IdempotentCall.of("k").withScope("alice").withFingerprint("fp-1");
+
+    assertThat(guard.execute(alice, String.class, () -> "alice")).isEqualTo("alice");
+    assertThat(guard.execute(alice.withScope("bob"), String.class, () -> "bob")).isEqualTo("bob");
+    assertThat(otherService.execute(alice, String.class, () -> "orders")).isEqualTo("orders");
+    assertThat(guard.execute(alice, String.class, () -> "again")).isEqualTo("alice");
+
+    AtomicInteger runs = new AtomicInteger();
+    assertThatThrownBy(() -> guard.execute(alice.withFingerprint("fp-2"), String.class, () -> "x" + runs.incrementAndGet()))
+        .isInstanceOf(IdempotencyKeyReusedException.class);
+    assertThat(runs).hasValue(0);
+    assertThat(listener.events).contains("keyReused");
+  }
+
+  @Test
+  void invalidKeysThrowAndTouchNothing() {
+    ScriptedStore store = new ScriptedStore(memory);
+    IdempotencyGuard guard = guard(builder(store));
+    AtomicInteger runs = new AtomicInteger();
+    for (String bad : List.of("", "has space", "tab\tkey", "k".repeat(256), "caf\u00e9", "\"quoted\"x\u0000")) {
+      assertThatThrownBy(() -> guard.execute(bad, String.class, () -> "x" + runs.incrementAndGet()))
+          .as(bad)
+          .isInstanceOf(InvalidIdempotencyKeyException.class);
+    }
+    assertThat(guard.execute("k".repeat(255), String.class, () -> "ok")).isEqualTo("ok");
+    assertThat(runs).hasValue(0);
+    assertThat(store.claims).hasValue(1);
+  }
+
+  @Test
+  void aFailureReleasesTheClaimAndPropagatesUnchangedSoARetryRunsAgain() {
+    IdempotencyGuard guard = guard();
+    IllegalStateException boom = new IllegalStateException("boom");
+    AtomicInteger runs = new AtomicInteger();
+
+    assertThatThrownBy(() -> guard.execute("k", String.class, () -> {
+      runs.incrementAndGet();
+      throw boom;
+    })).isSameAs(boom);
+    assertThat(guard.execute("k", String.class, () -> "second " + runs.incrementAndGet())).isEqualTo("second 2");
+    assertThat(guard.execute("k", String.class, () -> "third")).isEqualTo("second 2");
+    assertThat(listener.events).containsExactly("executed", "replayed");
+  }
+
+  @Test
+  void anErrorAlsoReleases() {
+    IdempotencyGuard guard = guard();
+    assertThatThrownBy(() -> guard.execute("k", String.class, () -> {
+      throw new AssertionError("error");
+    })).isInstanceOf(AssertionError.class);
+    assertThat(memory.claim(new RecordId(NS, "", "k"), "", "probe", Duration.ofSeconds(1)))
+        .isEqualTo(new ClaimResult.Acquired("probe"));
+  }
+
+  @Test
+  void failuresThePolicyAcceptsAreStoredAndReplayedTyped() {
+    IdempotencyGuard guard = guard(builder(memory).storeFailuresWhen(e -> e instanceof IllegalArgumentException));
+    IllegalArgumentException declined = new IllegalArgumentException("card declined");
+    AtomicInteger runs = new AtomicInteger();
+
+    assertThatThrownBy(() -> guard.execute("k", String.class, () -> {
+      runs.incrementAndGet();
+      throw declined;
+    })).isSameAs(declined);
+    for (int i = 0; i < 2; i++) {
+      assertThatThrownBy(() -> guard.execute("k", String.class, () -> "ran " + runs.incrementAndGet()))
+          .isInstanceOfSatisfying(IdempotencyStoredFailureException.class, e -> {
+            assertThat(e.exceptionClassName()).isEqualTo("java.lang.IllegalArgumentException");
+            assertThat(e.exceptionMessage()).isEqualTo("card declined");
+            assertThat(e).hasMessageContaining("card declined");
+          });
+    }
+    assertThat(runs).hasValue(1);
+    assertThat(listener.events).containsExactly("failureStored:IllegalArgumentException", "replayed", "replayed");
+
+    // A failure the policy does not accept is released, as without a policy.
+    assertThatThrownBy(() -> guard.execute("k2", String.class, () -> {
+      throw new IllegalStateException("transient");
+    })).isInstanceOf(IllegalStateException.class);
+    assertThat(guard.execute("k2", String.class, () -> "ok")).isEqualTo("ok");
+
+    // No message, and a long message, survive too.
+    assertThatThrownBy(() -> guard.execute("k3", String.class, () -> {
+      throw new IllegalArgumentException();
+    })).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> guard.execute("k3", String.class, () -> "x"))
+        .isInstanceOfSatisfying(IdempotencyStoredFailureException.class,
+            e -> assertThat(e.exceptionMessage()).isNull());
+    assertThatThrownBy(() -> guard.execute("k4", String.class, () -> {
+      throw new IllegalArgumentException("\u00e9".repeat(5_000));
+    })).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> guard.execute("k4", String.class, () -> "x"))
+        .isInstanceOfSatisfying(IdempotencyStoredFailureException.class,
+            e -> assertThat(e.exceptionMessage()).isEqualTo("\u00e9".repeat(StoredOutcome.MAX_MESSAGE_CHARS)));
+  }
+
+  @Test
+  void aRepeatWhileTheFirstRunsFailsFastWithARetryAfterHint() {
+    IdempotencyGuard guard = guard();
+    memory.claim(new RecordId(NS, "", "k"), "", "first", Duration.ofSeconds(30));
+    AtomicInteger runs = new AtomicInteger();
+
+    assertThatThrownBy(() -> guard.execute("k", String.class, () -> "x" + runs.incrementAndGet()))
+        .isInstanceOfSatisfying(IdempotencyInProgressException.class,
+            e -> assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(1)));
+    clock.advance(Duration.ofMillis(29_700));
+    assertThatThrownBy(() -> guard.execute("k", String.class, () -> "x" + runs.incrementAndGet()))
+        .isInstanceOfSatisfying(IdempotencyInProgressException.class,
+            e -> assertThat(e.retryAfter()).isEqualTo(Duration.ofMillis(300)));
+    assertThat(runs).hasValue(0);
+    assertThat(listener.events).containsExactly("inProgress", "inProgress");
+  }
+
+  @Test
+  void theWaitPolicyReturnsTheFirstCallsResult() throws Exception {
+    CountDownLatch waiting = new CountDownLatch(1);
+    IdempotencyGuard guard = guard(builder(memory)
+        .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofMinutes(1)))
+        .sleeper(d -> {
+          waiting.countDown();
+          Thread.sleep(d.toMillis());
+        }));
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch finish = new CountDownLatch(1);
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      Future<Receipt> first = pool.submit(() -> guard.execute("k", Receipt.class, () -> {
+        started.countDown();
+        await(finish);
+        return receipt("first");
+      }));
+      // Once the first holds the claim, a second call waits for it...
+      await(started);
+      Future<GuardedResult<Receipt>> second = pool.submit(() ->
+          guard.executeDetailed(IdempotentCall.of("k"), JsonResultCodec.of(Receipt.class), () -> receipt("second")));
+      assertThat(waiting.await(30, TimeUnit.SECONDS)).isTrue();
+      // ...and gets its result once it finishes.
+      finish.countDown();
+      assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo(receipt("first"));
+      assertThat(second.get(30, TimeUnit.SECONDS)).isEqualTo(new GuardedResult<>(receipt("first"), true));
+    } finally {
+      finish.countDown();
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void theWaitPolicyGivesUpAfterItsBoundByTheClock() {
+    List<Duration> sleeps = new ArrayList<>();
+    IdempotencyGuard guard = guard(builder(memory)
+        .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofSeconds(2)))
+        .sleeper(d -> {
+          sleeps.add(d);
+          clock.advance(d);
+        }));
+    memory.claim(new RecordId(NS, "", "k"), "", "first", Duration.ofMinutes(10));
+    AtomicInteger runs = new AtomicInteger();
+
+    assertThatThrownBy(() -> guard.execute("k", String.class, () -> "x" + runs.incrementAndGet()))
+        .isInstanceOf(IdempotencyInProgressException.class);
+    assertThat(runs).hasValue(0);
+    assertThat(sleeps.stream().reduce(Duration.ZERO, Duration::plus)).isEqualTo(Duration.ofSeconds(2));
+    // Backoff: 10, 20, 40 ... ms, at most 500 ms, the last one cut to the bound.
+    assertThat(sleeps.subList(0, 4)).containsExactly(
+        Duration.ofMillis(10), Duration.ofMillis(20), Duration.ofMillis(40), Duration.ofMillis(80));
+    assertThat(sleeps).allSatisfy(d -> assertThat(d).isLessThanOrEqualTo(Duration.ofMillis(500)));
+    assertThat(listener.events).containsExactly("inProgress");
+  }
+
+  @Test
+  void aWaiterWhoseFirstCallReleasedRunsTheSupplierItself() {
+    RecordId id = new RecordId(NS, "", "k");
+    memory.claim(id, "", "first", Duration.ofMinutes(10));
+    IdempotencyGuard guard = guard(builder(memory)
+        .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofSeconds(5)))
+        .sleeper(d -> memory.release(id, "first"))); // the first call failed meanwhile
+
+    GuardedResult<String> r = guard.executeDetailed(IdempotentCall.of("k"), ResultCodec.json(String.class), () -> "mine");
+    assertThat(r).isEqualTo(new GuardedResult<>("mine", false));
+    assertThat(listener.events).containsExactly("executed");
+  }
+
+  @Test
+  void anInterruptedWaitGivesUpAndKeepsTheInterrupt() {
+    IdempotencyGuard guard = guard(builder(memory)
+        .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofSeconds(5)))
+        .sleeper(d -> {
+          throw new InterruptedException();
+        }));
+    memory.claim(new RecordId(NS, "", "k"), "", "first", Duration.ofMinutes(10));
+    try {
+      assertThatThrownBy(() -> guard.execute("k", String.class, () -> "x"))
+          .isInstanceOf(IdempotencyInProgressException.class);
+      assertThat(Thread.currentThread().isInterrupted()).isTrue();
+    } finally {
+      Thread.interrupted();
+    }
+  }
+
+  /**
+   * 32 threads call with the same key at once, round after round: the business code runs once per
+   * key; every other caller gets the in-progress exception or the replay of that one run.
+   */
+  @Test
+  void manyThreadsOnOneKeyRunTheBusinessCodeOncePerKey() throws Exception {
+    IdempotencyGuard guard = guard(IdempotencyGuard.builder().store(new InMemoryIdempotencyStore()).namespace(NS));
+    int threads = 32;
+    int rounds = 40;
+    CyclicBarrier start = new CyclicBarrier(threads);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    int totalInProgress = 0;
+    int totalReplays = 0;
+    try {
+      for (int round = 0; round < rounds; round++) {
+        String key = "round-" + round;
+        AtomicInteger runs = new AtomicInteger();
+        List<Future<Object>> calls = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+          calls.add(pool.submit(() -> {
+            start.await(30, TimeUnit.SECONDS);
+            try {
+              return guard.executeDetailed(IdempotentCall.of(key), ResultCodec.json(String.class), () -> {
+                int run = runs.incrementAndGet();
+                Thread.yield(); // give the others a chance to find the claim in progress
+                return key + " run " + run;
+              });
+            } catch (IdempotencyInProgressException e) {
+              return e;
+            }
+          }));
+        }
+        int fresh = 0;
+        int replays = 0;
+        int inProgress = 0;
+        for (Future<Object> f : calls) {
+          Object r = f.get(60, TimeUnit.SECONDS);
+          if (r instanceof IdempotencyInProgressException) {
+            inProgress++;
+            continue;
+          }
+          @SuppressWarnings("unchecked")
+          GuardedResult<String> result = (GuardedResult<String>) r;
+          assertThat(result.value()).isEqualTo(key + " run 1");
+          if (result.replayed()) replays++;
+          else fresh++;
+        }
+        assertThat(runs).as(key).hasValue(1);
+        assertThat(fresh).as(key).isEqualTo(1);
+        assertThat(fresh + replays + inProgress).as(key).isEqualTo(threads);
+        totalInProgress += inProgress;
+        totalReplays += replays;
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(totalInProgress + totalReplays).isEqualTo(rounds * (threads - 1));
+  }
+
+  /** With the wait policy, all 32 callers of a round get the one run's result. */
+  @Test
+  void manyThreadsWaitingOnOneKeyAllGetTheOneResult() throws Exception {
+    IdempotencyGuard guard = guard(IdempotencyGuard.builder().store(new InMemoryIdempotencyStore()).namespace(NS)
+        .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofSeconds(60))));
+    int threads = 32;
+    CyclicBarrier start = new CyclicBarrier(threads);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      for (int round = 0; round < 10; round++) {
+        String key = "round-" + round;
+        AtomicInteger runs = new AtomicInteger();
+        List<Future<String>> calls = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+          calls.add(pool.submit(() -> {
+            start.await(30, TimeUnit.SECONDS);
+            return guard.execute(key, String.class, () -> key + " run " + runs.incrementAndGet());
+          }));
+        }
+        for (Future<String> f : calls) assertThat(f.get(60, TimeUnit.SECONDS)).isEqualTo(key + " run 1");
+        assertThat(runs).hasValue(1);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /**
+   * A supplier that outlives its lease keeps its claim through renewals: the store's clock passes
+   * the original lease while the supplier runs, and the claim is still in progress.
+   */
+  @Test
+  void renewalKeepsASlowSuppliersClaim() {
+    AtomicInteger renewals = new AtomicInteger();
+    IdempotencyGuard guard = guard(builder(memory).leaseTtl(Duration.ofMillis(300))
+        .listener(new IdempotencyListener() {
+          @Override
+          public void leaseRenewed(RecordId id) {
+            renewals.incrementAndGet();
+          }
+        }));
+    RecordId id = new RecordId(NS, "", "k");
+
+    String result = guard.execute("k", String.class, () -> {
+      for (int i = 0; i < 3; i++) {
+        clock.advance(Duration.ofMillis(200));
+        // Two renewals after the clock moved: the second surely read the new time.
+        int seen = renewals.get();
+        awaitTrue(() -> renewals.get() >= seen + 2);
+      }
+      // 600 ms by the store's clock, twice the lease: still ours.
+      assertThat(memory.claim(id, "", "other", Duration.ofMinutes(1))).isInstanceOf(ClaimResult.InProgress.class);
+      return "slow";
+    });
+
+    assertThat(result).isEqualTo("slow");
+    assertThat(memory.claim(id, "", "other", Duration.ofMinutes(1))).isInstanceOf(ClaimResult.Completed.class);
+  }
+
+  @Test
+  void renewalStopsWhenTheSupplierEnds() throws Exception {
+    ScriptedStore store = new ScriptedStore(memory);
+    IdempotencyGuard guard = guard(builder(store).leaseTtl(Duration.ofMillis(150)));
+    guard.execute("k", String.class, () -> {
+      awaitTrue(() -> store.renews.get() >= 1);
+      return "v";
+    });
+    int renewsWhenDone = store.renews.get();
+    Thread.sleep(300); // six renewal periods
+    assertThat(store.renews).hasValue(renewsWhenDone);
+  }
+
+  @Test
+  void aStaleOwnerWhoseLeaseWasTakenOverCannotCompleteAndRenewalStops() {
+    ScriptedStore store = new ScriptedStore(memory);
+    IdempotencyGuard guard = guard(builder(store).leaseTtl(Duration.ofMillis(300)));
+    RecordId id = new RecordId(NS, "", "k");
+
+    GuardedResult<String> r = guard.executeDetailed(IdempotentCall.of("k"), ResultCodec.json(String.class), () -> {
+      clock.advance(Duration.ofMillis(300)); // the lease ends before a renewal comes
+      assertThat(memory.claim(id, "", "thief", Duration.ofMinutes(1))).isEqualTo(new ClaimResult.Acquired("thief"));
+      awaitTrue(() -> listener.count("leaseLost") == 1);
+      return "stale";
+    });
+
+    // The caller still gets its value; the store keeps the new owner's claim.
+    assertThat(r).isEqualTo(new GuardedResult<>("stale", false));
+    assertThat(store.completes).hasValue(0);
+    assertThat(store.releases).hasValue(0);
+    assertThat(memory.complete(id, "thief", new byte[] {1, 'x'}, Duration.ofMinutes(1))).isTrue();
+    int renews = store.renews.get();
+    assertThat(listener.events).containsExactly("leaseLost");
+    assertThat(store.renews).hasValue(renews);
+  }
+
+  @Test
+  void aLeaseLostUnnoticedByRenewalIsReportedWhenCompletingFails() {
+    IdempotencyGuard guard = guard(builder(memory)); // 30 s lease: no renewal during this test
+    RecordId id = new RecordId(NS, "", "k");
+
+    String v = guard.execute("k", String.class, () -> {
+      clock.advance(Duration.ofSeconds(30));
+      memory.claim(id, "", "thief", Duration.ofMinutes(1));
+      return "stale";
+    });
+
+    assertThat(v).isEqualTo("stale");
+    assertThat(listener.events).containsExactly("leaseLost");
+    assertThat(memory.claim(id, "", "other", Duration.ofMinutes(1))).isInstanceOf(ClaimResult.InProgress.class);
+    assertThat(memory.complete(id, "thief", new byte[] {1}, Duration.ofMinutes(1))).isTrue();
+  }
+
+  @Test
+  void aStoreThatCannotClaimFailsClosedAndNothingRuns() {
+    ScriptedStore store = new ScriptedStore(memory);
+    IdempotencyGuard guard = guard(builder(store));
+    AtomicInteger runs = new AtomicInteger();
+
+    store.failClaim = new IdempotencyStoreUnavailableException("connection refused");
+    assertThatThrownBy(() -> guard.execute("k", String.class, () -> "x" + runs.incrementAndGet()))
+        .isSameAs(store.failClaim);
+    RuntimeException foreign = new RuntimeException("a store's own exception");
+    store.failClaim = foreign;
+    assertThatThrownBy(() -> guard.execute("k", String.class, () -> "x" + runs.incrementAndGet()))
+        .isInstanceOf(IdempotencyStoreUnavailableException.class)
+        .hasCause(foreign);
+    store.failClaim = new IdempotencyCapacityExceededException("full");
+    assertThatThrownBy(() -> guard.execute("k", String.class, () -> "x" + runs.incrementAndGet()))
+        .isInstanceOf(IdempotencyCapacityExceededException.class);
+
+    assertThat(runs).hasValue(0);
+    assertThat(listener.events).containsExactly("storeUnavailable:false", "storeUnavailable:false", "storeUnavailable:false");
+  }
+
+  @Test
+  void failOpenRunsTheSupplierUnguardedAndSaysSo() {
+    ScriptedStore store = new ScriptedStore(memory);
+    IdempotencyGuard guard = guard(builder(store).failOpen(true));
+    store.failClaim = new IdempotencyStoreUnavailableException("connection refused");
+    AtomicInteger runs = new AtomicInteger();
+
+    assertThat(guard.executeDetailed(IdempotentCall.of("k"), ResultCodec.json(String.class), () -> "run " + runs.incrementAndGet()))
+        .isEqualTo(new GuardedResult<>("run 1", false));
+    assertThat(guard.execute("k", String.class, () -> "run " + runs.incrementAndGet())).isEqualTo("run 2");
+    assertThat(listener.events).containsExactly("storeUnavailable:true", "storeUnavailable:true");
+    assertThat(store.completes.get() + store.releases.get() + store.renews.get()).isZero();
+  }
+
+  @Test
+  void whenCompletingFailsTheValueIsReturnedAndTheClaimIsKeptNotReleased() {
+    ScriptedStore store = new ScriptedStore(memory);
+    List<Duration> pauses = new ArrayList<>();
+    IdempotencyGuard guard = guard(builder(store).sleeper(pauses::add));
+    store.failComplete = new IdempotencyStoreUnavailableException("connection reset");
+    AtomicInteger runs = new AtomicInteger();
+
+    assertThat(guard.execute("k", String.class, () -> "run " + runs.incrementAndGet())).isEqualTo("run 1");
+    assertThat(store.completes).hasValue(3);
+    assertThat(pauses).containsExactly(Duration.ofMillis(50), Duration.ofMillis(200));
+    assertThat(store.releases).hasValue(0);
+    assertThat(listener.events).containsExactly("completeFailed");
+
+    // A retry is told the first is in progress rather than running the business code again...
+    store.failComplete = null;
+    assertThatThrownBy(() -> guard.execute("k", String.class, () -> "run " + runs.incrementAndGet()))
+        .isInstanceOf(IdempotencyInProgressException.class);
+    // ...until the lease ends.
+    clock.advance(IdempotencyGuard.DEFAULT_LEASE_TTL);
+    assertThat(guard.execute("k", String.class, () -> "run " + runs.incrementAndGet())).isEqualTo("run 2");
+  }
+
+  @Test
+  void aCompleteThatSucceedsOnItsSecondTryStoresTheResult() {
+    AtomicInteger failures = new AtomicInteger(1);
+    IdempotencyStore flaky = new ScriptedStore(memory) {
+      @Override
+      public boolean complete(RecordId id, String ownerToken, byte[] result, Duration retention) {
+        if (failures.getAndDecrement() > 0) throw new IdempotencyStoreUnavailableException("blip");
+        return super.complete(id, ownerToken, result, retention);
+      }
+    };
+    IdempotencyGuard guard = guard(builder(flaky).sleeper(d -> {}));
+    assertThat(guard.execute("k", String.class, () -> "v")).isEqualTo("v");
+    assertThat(guard.execute("k", String.class, () -> "w")).isEqualTo("v");
+    assertThat(listener.events).containsExactly("executed", "replayed");
+  }
+
+  @Test
+  void aReleaseThatFailsIsReportedAndTheOriginalExceptionStillPropagates() {
+    ScriptedStore store = new ScriptedStore(memory);
+    IdempotencyGuard guard = guard(builder(store).sleeper(d -> {}));
+    store.failRelease = new IdempotencyStoreUnavailableException("down");
+    IllegalStateException boom = new IllegalStateException("boom");
+
+    assertThatThrownBy(() -> guard.execute("k", String.class, () -> {
+      throw boom;
+    })).isSameAs(boom);
+    assertThat(store.releases).hasValue(3);
+    assertThat(listener.events).containsExactly("releaseFailed");
+  }
+
+  @Test
+  void aResultTheCodecCannotEncodeReleasesTheClaim() {
+    IdempotencyGuard guard = guard();
+    ResultCodec<String> broken = new ResultCodec<>() {
+      public byte[] encode(String v) { throw new IllegalArgumentException("cannot encode"); }
+      public String decode(byte[] b) { return "never"; }
+    };
+    assertThatThrownBy(() -> guard.execute("k", broken, () -> "v")).hasMessage("cannot encode");
+    assertThat(guard.execute("k", String.class, () -> "again")).isEqualTo("again");
+  }
+
+  @Test
+  void aRecordThisGuardDidNotWriteIsAnUnavailableStore() {
+    RecordId id = new RecordId(NS, "", "k");
+    memory.claim(id, "", "someone", Duration.ofMinutes(1));
+    memory.complete(id, "someone", "raw bytes".getBytes(StandardCharsets.UTF_8), Duration.ofMinutes(1));
+    assertThatThrownBy(() -> guard().execute("k", String.class, () -> "v"))
+        .isInstanceOf(IdempotencyStoreUnavailableException.class);
+  }
+
+  @Test
+  void aThrowingListenerChangesNothing() {
+    IdempotencyGuard guard = guard(builder(memory).listener(new IdempotencyListener() {
+      @Override
+      public void executed(RecordId id) {
+        throw new IllegalStateException("listener bug");
+      }
+
+      @Override
+      public void replayed(RecordId id) {
+        throw new IllegalStateException("listener bug");
+      }
+    }));
+    assertThat(guard.execute("k", String.class, () -> "v")).isEqualTo("v");
+    assertThat(guard.execute("k", String.class, () -> "w")).isEqualTo("v");
+  }
+
+  @Test
+  void aClosedGuardRefusesCalls() {
+    IdempotencyGuard guard = guard();
+    guard.close();
+    guard.close();
+    AtomicInteger runs = new AtomicInteger();
+    assertThatThrownBy(() -> guard.execute("k", String.class, () -> "x" + runs.incrementAndGet()))
+        .isInstanceOf(IllegalStateException.class);
+    assertThat(runs).hasValue(0);
+  }
+
+  @Test
+  void defaultsAndArgumentChecks() {
+    IdempotencyGuard guard = guard(IdempotencyGuard.builder().store(memory));
+    assertThat(guard.namespace()).isEqualTo("default");
+    assertThat(guard.leaseTtl()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(guard.retention()).isEqualTo(Duration.ofHours(24));
+    assertThat(guard.renewEvery()).isEqualTo(Duration.ofSeconds(10));
+
+    assertThatThrownBy(() -> IdempotencyGuard.builder().build())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("store");
+    assertThatThrownBy(() -> IdempotencyGuard.builder().store(null))
+        .isInstanceOf(NullPointerException.class).hasMessage("store");
+    assertThatThrownBy(() -> IdempotencyGuard.builder().namespace(""))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> IdempotencyGuard.builder().leaseTtl(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> IdempotencyGuard.builder().retention(Duration.ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> IdempotencyGuard.builder().renewalFraction(1))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> InProgressPolicy.waitUpTo(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> guard.execute((String) null, String.class, () -> "v"))
+        .isInstanceOf(NullPointerException.class).hasMessage("key");
+    assertThatThrownBy(() -> guard.execute("k", String.class, null))
+        .isInstanceOf(NullPointerException.class).hasMessage("supplier");
+  }
+
+  static void await(CountDownLatch latch) {
+    try {
+      if (!latch.await(30, TimeUnit.SECONDS)) throw new AssertionError("latch not released in 30 s");
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** Waits for a condition another thread makes true; bounded so a bug cannot hang the build. */
+  static void awaitTrue(java.util.function.BooleanSupplier condition) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) throw new AssertionError("condition not met in 30 s");
+      Thread.onSpinWait();
+      try {
+        Thread.sleep(1);
+      } catch (InterruptedException e) {
+        throw new AssertionError(e);
+      }
+    }
+  }
+}

@@ -1,0 +1,59 @@
+package dev.idempotency.server;
+
+import dev.idempotency.server.store.ClaimResult;
+import dev.idempotency.server.store.IdempotencyStore;
+import dev.idempotency.server.store.RecordId;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A store that delegates to a real one unless told to fail an operation: the stand-in for a store
+ * whose server is down, which has no real peer in a unit test. Counts the calls that reach it.
+ */
+class ScriptedStore implements IdempotencyStore {
+  final IdempotencyStore delegate;
+  volatile RuntimeException failClaim;
+  volatile RuntimeException failComplete;
+  volatile RuntimeException failRenew;
+  volatile RuntimeException failRelease;
+  final AtomicInteger claims = new AtomicInteger();
+  final AtomicInteger completes = new AtomicInteger();
+  final AtomicInteger renews = new AtomicInteger();
+  final AtomicInteger releases = new AtomicInteger();
+
+  ScriptedStore(IdempotencyStore delegate) {
+    this.delegate = delegate;
+  }
+
+  int calls() {
+    return claims.get() + completes.get() + renews.get() + releases.get();
+  }
+
+  @Override
+  public ClaimResult claim(RecordId id, String fingerprint, String ownerToken, Duration leaseTtl) {
+    claims.incrementAndGet();
+    if (failClaim != null) throw failClaim;
+    return delegate.claim(id, fingerprint, ownerToken, leaseTtl);
+  }
+
+  @Override
+  public boolean complete(RecordId id, String ownerToken, byte[] result, Duration retention) {
+    completes.incrementAndGet();
+    if (failComplete != null) throw failComplete;
+    return delegate.complete(id, ownerToken, result, retention);
+  }
+
+  @Override
+  public boolean renew(RecordId id, String ownerToken, Duration leaseTtl) {
+    renews.incrementAndGet();
+    if (failRenew != null) throw failRenew;
+    return delegate.renew(id, ownerToken, leaseTtl);
+  }
+
+  @Override
+  public boolean release(RecordId id, String ownerToken) {
+    releases.incrementAndGet();
+    if (failRelease != null) throw failRelease;
+    return delegate.release(id, ownerToken);
+  }
+}
