@@ -40,7 +40,8 @@ public interface IdempotencyListener {
   default void attemptStarted(Request request, IdempotencyKey key, int attempt) {}
 
   /**
-   * The last attempt will be followed by another, with the same key, after {@code delay}.
+   * The last attempt will be followed by another, with the same key, after {@code delay}; unless
+   * the thread is interrupted first, which ends the call with {@link #gaveUp} instead.
    *
    * @param nextAttempt the number of the attempt to come, 2 or more
    */

@@ -341,6 +341,8 @@ class IdempotencyInterceptorTest {
     IdempotencyKey sent = onlyKey(1);
     assertThat(outcome).isEqualTo(new IdempotencyOutcome.DefinitelyFailed(sent, 1, status));
     assertThat(sleeper.sleeps).isEmpty();
+    assertThat(listener.events).containsExactly(
+        "keyCreated pay:order-42", "attempt 1", "keyForgotten pay:order-42", "ended DefinitelyFailed");
     assertThat(registry.keyFor(PAY)).isNotEqualTo(sent);
   }
 
@@ -580,6 +582,115 @@ class IdempotencyInterceptorTest {
       assertThat(UUID.fromString(IdempotencyOutcome.of(response).key().value()).version())
           .isEqualTo(7);
     }
+  }
+
+  // --- one action across several calls ---------------------------------------------------------
+
+  @Test
+  void anActionKeepsOneKeyAcrossManualRetries_untilItSucceeds_thenGetsANewOne() throws Exception {
+    server.enqueue(status(409));                                                    // call 1
+    server.enqueue(status(503));                                                    // call 2
+    server.enqueue(status(503));
+    server.enqueue(new MockResponse.Builder().onResponseStart(new SocketEffect.CloseSocket()).build()); // call 3
+    server.enqueue(new MockResponse.Builder().onResponseStart(new SocketEffect.CloseSocket()).build());
+    server.enqueue(new MockResponse.Builder().code(201).addHeader("Idempotent-Replayed", "true").build()); // call 4
+    server.enqueue(status(201));                                                    // call 5
+    RetryPolicy twoAttempts = RetryPolicy.builder().maxAttempts(2).build();
+    OkHttpClient client = client(interceptor().retryPolicy(twoAttempts).build());
+
+    try (Response r = client.newCall(payRequest()).execute()) {
+      assertThat(IdempotencyOutcome.of(r)).isInstanceOf(IdempotencyOutcome.InProgress.class);
+    }
+    try (Response r = client.newCall(payRequest()).execute()) {
+      assertThat(IdempotencyOutcome.of(r)).isInstanceOf(IdempotencyOutcome.Unknown.class);
+    }
+    assertThatThrownBy(() -> client.newCall(payRequest()).execute())
+        .isInstanceOf(IdempotencyGaveUpException.class);
+    IdempotencyKey sameKey;
+    try (Response r = client.newCall(payRequest()).execute()) {
+      IdempotencyOutcome outcome = IdempotencyOutcome.of(r);
+      sameKey = outcome.key();
+      assertThat(outcome).isEqualTo(new IdempotencyOutcome.Succeeded(sameKey, 1, 201, true));
+    }
+    try (Response r = client.newCall(payRequest()).execute()) {
+      assertThat(IdempotencyOutcome.of(r).key()).as("the action ended; the next is new")
+          .isNotEqualTo(sameKey);
+    }
+    List<String> keys = keysInOrder(take(7));
+    assertThat(keys.subList(0, 6)).containsOnly(sameKey.value());
+    assertThat(keys.get(6)).isNotEqualTo(sameKey.value());
+    assertThat(listener.events).containsSubsequence("keyCreated pay:order-42",
+        "keyReused pay:order-42", "keyReused pay:order-42", "keyReused pay:order-42",
+        "keyForgotten pay:order-42", "keyCreated pay:order-42");
+  }
+
+  @Test
+  void anActionCutShortByARestart_isTriedAgainWithItsFirstKey(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    server.enqueue(status(503));
+    server.enqueue(status(200));
+    RetryPolicy oneAttempt = RetryPolicy.builder().maxAttempts(1).build();
+    IdempotencyKeyRegistry before = IdempotencyKeyRegistry.builder()
+        .store(FileKeyStore.open(dir)).clock(clock).build();
+    try (Response r = call(interceptor().registry(before).retryPolicy(oneAttempt).build(), payRequest())) {
+      assertThat(IdempotencyOutcome.of(r)).isInstanceOf(IdempotencyOutcome.Unknown.class);
+    }
+    // The application restarts: a new registry and a new interceptor over the same directory.
+    IdempotencyKeyRegistry after = IdempotencyKeyRegistry.builder()
+        .store(FileKeyStore.open(dir)).clock(clock).build();
+    try (Response r = call(interceptor().registry(after).build(), payRequest())) {
+      assertThat(IdempotencyOutcome.of(r)).isInstanceOf(IdempotencyOutcome.Succeeded.class);
+    }
+    assertThat(keysOf(take(2))).hasSize(1);
+    try (var files = java.nio.file.Files.list(dir)) {
+      assertThat(files).as("forgotten once it succeeded").isEmpty();
+    }
+  }
+
+  @Test
+  void aCorruptKeyFile_refusesThatActionBeforeSending(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    FileKeyStore store = FileKeyStore.open(dir);
+    java.nio.file.Files.writeString(store.fileFor(PAY.name()), "version=1\nkey=\\u12");
+    IdempotencyKeyRegistry files = IdempotencyKeyRegistry.builder().store(store).clock(clock).build();
+    assertThatThrownBy(() -> call(interceptor().registry(files).build(), payRequest()))
+        .isInstanceOf(IdempotencyRequestRejectedException.class)
+        .hasCauseInstanceOf(IdempotencyKeyStoreException.class)
+        .hasMessageContaining(PAY.name());
+    assertThat(server.getRequestCount()).isZero();
+  }
+
+  @Test
+  void repeatedExplicitHeader_isRejectedBeforeSending() {
+    Request request = payRequest().newBuilder()
+        .addHeader("Idempotency-Key", "a").addHeader("Idempotency-Key", "b").build();
+    assertThatThrownBy(() -> call(interceptor().build(), request))
+        .isInstanceOf(IdempotencyRequestRejectedException.class)
+        .hasMessageContaining("2 times");
+    assertThat(server.getRequestCount()).isZero();
+  }
+
+  @Test
+  void asyncCalls_getTheOutcomeToo() throws Exception {
+    server.enqueue(status(500));
+    server.enqueue(status(200));
+    java.util.concurrent.CompletableFuture<IdempotencyOutcome> result = new java.util.concurrent.CompletableFuture<>();
+    client(interceptor().build()).newCall(payRequest()).enqueue(new okhttp3.Callback() {
+      @Override
+      public void onResponse(Call call, Response response) {
+        try (response) {
+          result.complete(IdempotencyOutcome.of(response));
+        }
+      }
+
+      @Override
+      public void onFailure(Call call, IOException e) {
+        result.completeExceptionally(e);
+      }
+    });
+    IdempotencyOutcome outcome = result.get(10, TimeUnit.SECONDS);
+    assertThat(outcome).isInstanceOf(IdempotencyOutcome.Succeeded.class);
+    assertThat(outcome.attempts()).isEqualTo(2);
   }
 
   // --- helpers ----------------------------------------------------------------------------------

@@ -111,6 +111,18 @@ class IdempotencyKeyRegistryTest {
   }
 
   @Test
+  void fileStore_ignoresTemporaryFilesACrashLeftBehind() throws Exception {
+    FileKeyStore store = FileKeyStore.open(dir);
+    IdempotencyKeyRegistry registry = IdempotencyKeyRegistry.builder().store(store).clock(clock).build();
+    IdempotencyKey key = registry.keyFor(CHECKOUT);
+    // What a crash between writing and moving leaves: a half-written temporary file.
+    Path temp = dir.resolve("." + store.fileFor(CHECKOUT.name()).getFileName() + ".123.tmp");
+    java.nio.file.Files.writeString(temp, "version=1\nact");
+    assertThat(registry.keyFor(CHECKOUT)).isEqualTo(key);
+    assertThat(store.loadAll()).hasSize(1);
+  }
+
+  @Test
   void corruptFile_givesAClearError_andTheOtherKeysStayReadable() throws Exception {
     FileKeyStore store = FileKeyStore.open(dir);
     IdempotencyKeyRegistry registry = IdempotencyKeyRegistry.builder().store(store).clock(clock).build();
