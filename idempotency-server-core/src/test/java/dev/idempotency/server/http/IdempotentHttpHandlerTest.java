@@ -347,6 +347,63 @@ class IdempotentHttpHandlerTest {
     assertThat(calls).hasValue(2);
   }
 
+  @Test
+  void storeFailsAfterTheBusinessRan_theCallerGetsTheBusinessAnswer_notA503() throws Exception {
+    // The claim works, recording the answer does not: the effect happened, so this caller must
+    // get it (a 503 would say that nothing ran), and the key stays claimed so nothing runs twice.
+    IdempotencyStore store =
+        new ForwardingStore(new InMemoryIdempotencyStore()) {
+          @Override
+          public boolean complete(RecordId id, String ownerToken, byte[] result, Duration retention) {
+            throw new IdempotencyStoreUnavailableException("connection reset");
+          }
+        };
+    IdempotencyGuard guard =
+        IdempotencyGuard.builder().store(store).namespace("http-test").sleeper(d -> {}).build();
+    guards.add(guard);
+    IdempotentHttpHandler handler = IdempotentHttpHandler.builder(guard).build();
+
+    HttpResponseView first = handler.handle(post(KEY), createOrder);
+    HttpResponseView repeat = handler.handle(post(KEY), createOrder);
+
+    assertThat(first.status()).isEqualTo(201);
+    assertThat(text(first)).isEqualTo("{\"order\":1}");
+    assertProblem(repeat, 409, ProblemType.REQUEST_IN_PROGRESS);
+    assertThat(calls).hasValue(1);
+  }
+
+  @Test
+  void failOpenGuard_storeDown_theBusinessAnswerPassesThrough_evenA5xx() throws Exception {
+    IdempotencyGuard guard =
+        IdempotencyGuard.builder()
+            .store(new UnreachableStore(() -> new IdempotencyStoreUnavailableException("down")))
+            .failOpen(true)
+            .build();
+    guards.add(guard);
+    IdempotentHttpHandler handler = IdempotentHttpHandler.builder(guard).build();
+
+    assertThat(handler.handle(post(KEY), createOrder).status()).isEqualTo(201);
+    HttpResponseView serverError =
+        handler.handle(
+            post(KEY),
+            request -> {
+              calls.incrementAndGet();
+              return new HttpResponseView(500, Map.of(), "oops".getBytes(UTF_8));
+            });
+    assertThat(serverError.status()).isEqualTo(500);
+    assertThat(text(serverError)).isEqualTo("oops");
+    IOException failure = new IOException("disk full");
+    assertThatThrownBy(
+            () ->
+                handler.handle(
+                    post(KEY),
+                    request -> {
+                      throw failure;
+                    }))
+        .isSameAs(failure);
+    assertThat(calls).hasValue(2);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Beyond the table's rows: scope, header allow-list, redaction, limits and options.
 
@@ -815,6 +872,35 @@ class IdempotentHttpHandlerTest {
     assertThat(answer.headerValues("Retry-After")).hasSize(1);
     assertThat(answer.headerValues("Retry-After").get(0)).matches("[0-9]+");
     assertThat(Long.parseLong(answer.headerValues("Retry-After").get(0))).isGreaterThanOrEqualTo(1);
+  }
+
+  /** Passes every call to a real store; tests override the one call that should fail. */
+  private static class ForwardingStore implements IdempotencyStore {
+    private final IdempotencyStore delegate;
+
+    ForwardingStore(IdempotencyStore delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public ClaimResult claim(RecordId id, String fingerprint, String ownerToken, Duration leaseTtl) {
+      return delegate.claim(id, fingerprint, ownerToken, leaseTtl);
+    }
+
+    @Override
+    public boolean complete(RecordId id, String ownerToken, byte[] result, Duration retention) {
+      return delegate.complete(id, ownerToken, result, retention);
+    }
+
+    @Override
+    public boolean renew(RecordId id, String ownerToken, Duration leaseTtl) {
+      return delegate.renew(id, ownerToken, leaseTtl);
+    }
+
+    @Override
+    public boolean release(RecordId id, String ownerToken) {
+      return delegate.release(id, ownerToken);
+    }
   }
 
   /** A store in which another owner holds every key, with {@code leaseLeft} to go. */
