@@ -1,0 +1,81 @@
+package dev.idempotency.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.idempotency.server.store.IdempotencyStore;
+import dev.idempotency.server.store.InMemoryIdempotencyStore;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** The README's guard snippets, compiled and run. Keep them in step with README.md. */
+class ReadmeGuardExampleTest {
+  record Receipt(String chargeId, BigDecimal amount) {}
+
+  static final class CardDeclinedException extends RuntimeException {
+    CardDeclinedException(String message) {
+      super(message);
+    }
+  }
+
+  final AtomicInteger charges = new AtomicInteger();
+
+  Receipt charge(String order) {
+    return new Receipt("ch_" + charges.incrementAndGet() + "_" + order, new BigDecimal("12.50"));
+  }
+
+  @Test
+  void quickstart() {
+    String key = UUID.randomUUID().toString(); // from the client's Idempotency-Key header
+    String userId = "user-1";                  // from authentication, never from the caller
+    String order = "ord-1";
+
+    // README: quickstart
+    IdempotencyGuard guard = IdempotencyGuard.builder()
+        .store(new InMemoryIdempotencyStore())
+        .namespace("payments")
+        .build();
+
+    Receipt receipt = guard.execute(
+        IdempotentCall.of(key).withScope(userId),
+        Receipt.class,
+        () -> charge(order));
+    // README: end
+
+    Receipt again = guard.execute(IdempotentCall.of(key).withScope(userId), Receipt.class, () -> charge(order));
+    assertThat(again).isEqualTo(receipt);
+    assertThat(charges).hasValue(1);
+    guard.close();
+  }
+
+  @Test
+  void policies() {
+    IdempotencyStore store = new InMemoryIdempotencyStore();
+    IdempotencyListener metrics = IdempotencyListener.NONE;
+
+    // README: policies
+    IdempotencyGuard guard = IdempotencyGuard.builder()
+        .store(store)
+        .namespace("payments")
+        .leaseTtl(Duration.ofSeconds(30))     // default; renewed every 10 s while the code runs
+        .retention(Duration.ofHours(24))      // default
+        .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofSeconds(5))) // default: failFast()
+        .storeFailuresWhen(e -> e instanceof CardDeclinedException)         // default: none
+        .failOpen(false)                      // default: fail closed
+        .listener(metrics)
+        .build();
+    // README: end
+
+    assertThatThrownBy(() -> guard.execute("k", Receipt.class, () -> {
+      throw new CardDeclinedException("insufficient funds");
+    })).isInstanceOf(CardDeclinedException.class);
+    assertThatThrownBy(() -> guard.execute("k", Receipt.class, () -> charge("o")))
+        .isInstanceOf(IdempotencyStoredFailureException.class)
+        .hasMessageContaining("insufficient funds");
+    assertThat(charges).hasValue(0);
+    guard.close();
+  }
+}
