@@ -2,6 +2,7 @@ package dev.idempotency.server.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.idempotency.server.IdempotencyGuard;
 import dev.idempotency.server.store.IdempotencyStore;
 import dev.idempotency.server.store.RecordId;
 import java.nio.charset.StandardCharsets;
@@ -18,11 +19,15 @@ class RedisReadmeExampleTest {
   void standalone() {
     // README: standalone
     RedisClient redis = RedisClient.create("127.0.0.1", 6379); // connects on first use
-    IdempotencyStore store = RedisIdempotencyStore.builder(redis)
-        .keyPrefix("idem:payments:") // default "idem:"
+    IdempotencyGuard guard = IdempotencyGuard.builder()
+        .store(RedisIdempotencyStore.builder(redis)
+            .keyPrefix("idem:payments:") // default "idem:"
+            .build())
+        .namespace("payments")
         .build();
     // README: end
-    assertThat(store).hasToString("RedisIdempotencyStore{keyPrefix=idem:payments:}");
+    assertThat(guard.namespace()).isEqualTo("payments");
+    guard.close();
     redis.close();
   }
 
