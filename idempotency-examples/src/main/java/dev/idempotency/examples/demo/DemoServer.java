@@ -1,0 +1,371 @@
+package dev.idempotency.examples.demo;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.idempotency.contract.IdempotencyHeaders;
+import dev.idempotency.examples.jdkhttp.IdempotentExchangeHandler;
+import dev.idempotency.server.IdempotencyGuard;
+import dev.idempotency.server.http.HttpResponseView;
+import dev.idempotency.server.http.IdempotentHttpHandler;
+import dev.idempotency.server.redis.RedisIdempotencyStore;
+import dev.idempotency.server.store.IdempotencyStore;
+import dev.idempotency.server.store.InMemoryIdempotencyStore;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.RedisClusterClient;
+import redis.clients.jedis.UnifiedJedis;
+
+/**
+ * The demo's payments API on the JDK {@link HttpServer}, with {@link IdempotentExchangeHandler}
+ * in front of the payment code, on 127.0.0.1:
+ *
+ * <ul>
+ *   <li>{@code POST /payments}: JSON {@code {"account":"acc-1","amountCents":1250,"currency":"EUR"}}
+ *       and an {@code Idempotency-Key}; 201 with the payment ({@code id}, {@code account},
+ *       {@code amountCents}, {@code currency}); 400 problem for a bad body. The caller's scope is
+ *       the bearer token of {@code Authorization: Bearer <token>}, no header: one anonymous scope.
+ *   <li>{@code GET /accounts/{account}/payments}: 200, the ledger: a JSON array of the payments
+ *       that really executed.
+ *   <li>{@code GET /health}: 200.
+ *   <li>{@code GET /}: the web page, {@code web/index.html} on the class path, and the other files
+ *       under {@code web/}.
+ * </ul>
+ *
+ * <p>Faults, for showing what the guard is for: {@link Options.Builder#failBefore} answers 503
+ * before anything runs; {@link Options.Builder#dropAfter} runs the payment, stores its answer and
+ * closes the connection without sending it, as a network that loses an answer would.
+ *
+ * <p>This class is threadsafe.
+ */
+public final class DemoServer implements AutoCloseable {
+  /** The namespace of the demo's idempotency records. */
+  static final String NAMESPACE = "demo-payments";
+  // Enough threads that every client connection of a busy demo is served at once, few enough
+  // for a small machine; requests beyond them wait in the queue.
+  private static final int THREADS = 64;
+  // The kernel's queue of connections not yet accepted: room for every connection of a burst.
+  private static final int BACKLOG = 256;
+  // A claim left behind by a crash or a store outage frees its key after this long. A payment of
+  // the demo takes milliseconds, and the guard renews the lease of a longer one while it runs.
+  private static final Duration LEASE_TTL = Duration.ofSeconds(5);
+  // The JDK HttpServer writes a status line and a body in two writes; with Nagle's algorithm on
+  // (its default) a small answer can wait for the client's delayed ACK, some 40 ms. Read once,
+  // when the JVM's first HttpServer starts; a value set on the command line wins.
+  private static final String NODELAY = "sun.net.httpserver.nodelay";
+
+  static {
+    if (System.getProperty(NODELAY) == null) System.setProperty(NODELAY, "true");
+  }
+
+  private final HttpServer http;
+  private final ExecutorService executor;
+  private final UnifiedJedis jedis;
+  private final Ledger ledger;
+  private final PaymentHandler payments;
+  private final AtomicLong failedBefore = new AtomicLong();
+  private final AtomicLong droppedAfter = new AtomicLong();
+  private final AtomicLong storeUnavailable = new AtomicLong();
+
+  private DemoServer(Options options) throws IOException {
+    ObjectMapper json = new ObjectMapper();
+    StoreSpec spec = StoreSpec.parse(options.store);
+    this.jedis = spec.connect();
+    try {
+      IdempotencyStore store = jedis == null
+          ? new InMemoryIdempotencyStore()
+          : RedisIdempotencyStore.builder(jedis).build();
+      this.ledger = jedis == null ? new MemoryLedger() : new RedisLedger(jedis, json);
+      IdempotencyGuard guard = IdempotencyGuard.builder()
+          .store(store)
+          .namespace(NAMESPACE)
+          .leaseTtl(LEASE_TTL)
+          .build();
+      IdempotentHttpHandler layer = IdempotentHttpHandler.builder(guard).build();
+      this.payments = new PaymentHandler(json, ledger, options.processingDelay);
+      IdempotentExchangeHandler idempotent = new IdempotentExchangeHandler(layer, payments);
+
+      this.http = HttpServer.create(
+          new InetSocketAddress(InetAddress.getLoopbackAddress(), options.port), BACKLOG);
+      this.executor = executor();
+      http.setExecutor(executor);
+      http.createContext("/payments", exchange -> paymentsWithFaults(exchange, idempotent, options));
+      http.createContext("/accounts/", new LedgerHandler(json, ledger));
+      http.createContext("/health", DemoServer::health);
+      http.createContext("/", new StaticFiles());
+      http.start();
+    } catch (IOException | RuntimeException e) {
+      if (jedis != null) jedis.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Starts a server. It accepts connections when this returns.
+   *
+   * @throws IOException if the port cannot be bound
+   * @throws IllegalArgumentException if the store cannot be understood
+   */
+  public static DemoServer start(Options options) throws IOException {
+    return new DemoServer(Objects.requireNonNull(options, "options"));
+  }
+
+  /** The port the server listens on (the one chosen, when the options asked for 0). */
+  public int port() {
+    return http.getAddress().getPort();
+  }
+
+  /** {@code http://127.0.0.1:PORT}, without a trailing slash. */
+  public URI baseUri() {
+    return URI.create("http://127.0.0.1:" + port());
+  }
+
+  /** Counts of what this server did so far. */
+  public Stats stats() {
+    return new Stats(payments.executions(), ledger.repeatsRefused(), failedBefore.get(), droppedAfter.get(),
+        storeUnavailable.get());
+  }
+
+  /**
+   * What a server did.
+   *
+   * @param executions payments that ran the business code
+   * @param repeatsRefused payments the ledger refused as a second one for the same action
+   * @param failedBefore requests answered 503 by the fail-before fault
+   * @param droppedAfter answers dropped by the drop-after fault
+   * @param storeUnavailable 503 answers because the idempotency store could not be reached
+   */
+  public record Stats(
+      long executions, long repeatsRefused, long failedBefore, long droppedAfter, long storeUnavailable) {}
+
+  /** Stops at once: open connections are closed, the Redis client (if any) too. */
+  @Override
+  public void close() {
+    http.stop(0);
+    executor.shutdownNow();
+    ledger.close();
+    if (jedis != null) jedis.close();
+  }
+
+  private void paymentsWithFaults(HttpExchange exchange, IdempotentExchangeHandler idempotent, Options options)
+      throws IOException {
+    try (exchange) {
+      if (!"/payments".equals(exchange.getRequestURI().getPath())) {
+        Http.sendProblem(exchange, 404, "Not Found", "no such resource");
+        return;
+      }
+      if (options.random.nextDouble() < options.failBefore) {
+        failedBefore.incrementAndGet();
+        Http.sendProblem(exchange, 503, "Service Unavailable",
+            "fault injected before the payment ran (--fail-before): nothing happened, retry with the same key");
+        return;
+      }
+      HttpResponseView answer = idempotent.answer(exchange);
+      if (answer.status() == 503) storeUnavailable.incrementAndGet();
+      boolean ranNow = answer.status() == 201 && answer.headerValues(IdempotencyHeaders.IDEMPOTENT_REPLAYED).isEmpty();
+      if (ranNow && options.random.nextDouble() < options.dropAfter) {
+        // Closing an exchange that sent no status closes its connection: the client reads the
+        // end of the stream where the answer should be. The payment ran and its answer is stored.
+        droppedAfter.incrementAndGet();
+        return;
+      }
+      IdempotentExchangeHandler.send(exchange, answer);
+    }
+  }
+
+  private static void health(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      Http.sendJson(exchange, 200, "{\"status\":\"ok\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+  }
+
+  private static ExecutorService executor() {
+    AtomicInteger n = new AtomicInteger();
+    ThreadPoolExecutor pool = new ThreadPoolExecutor(
+        THREADS, THREADS, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+          Thread t = new Thread(r, "demo-http-" + n.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
+    pool.allowCoreThreadTimeOut(true);
+    return pool;
+  }
+
+  /** Where the idempotency records and the ledger live. */
+  private record StoreSpec(String kind, Set<HostAndPort> nodes) {
+    static StoreSpec parse(String store) {
+      if ("memory".equals(store)) return new StoreSpec("memory", Set.of());
+      for (String kind : List.of("redis", "redis-cluster")) {
+        String prefix = kind + "://";
+        if (store.startsWith(prefix)) {
+          Set<HostAndPort> nodes = new LinkedHashSet<>();
+          for (String node : store.substring(prefix.length()).split(",")) nodes.add(hostAndPort(store, node));
+          if ("redis".equals(kind) && nodes.size() != 1) {
+            throw new IllegalArgumentException("redis:// takes one HOST:PORT, not " + nodes.size() + ": " + store);
+          }
+          return new StoreSpec(kind, nodes);
+        }
+      }
+      throw new IllegalArgumentException(
+          "store is memory, redis://HOST:PORT or redis-cluster://HOST:PORT[,HOST:PORT...], not " + store);
+    }
+
+    private static HostAndPort hostAndPort(String store, String node) {
+      int colon = node.lastIndexOf(':');
+      if (colon <= 0 || colon == node.length() - 1) {
+        throw new IllegalArgumentException("expected HOST:PORT, not \"" + node + "\" in " + store);
+      }
+      try {
+        int port = Integer.parseInt(node.substring(colon + 1));
+        if (port < 1 || port > 65535) throw new NumberFormatException();
+        return new HostAndPort(node.substring(0, colon), port);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("not a port in \"" + node + "\" of " + store);
+      }
+    }
+
+    /** A new Redis client, or null for the memory store. */
+    UnifiedJedis connect() {
+      switch (kind) {
+        case "redis":
+          return RedisClient.create(nodes.iterator().next());
+        case "redis-cluster":
+          return RedisClusterClient.create(nodes);
+        default:
+          return null;
+      }
+    }
+  }
+
+  /**
+   * How to run a {@link DemoServer}; {@link #builder()} makes one.
+   *
+   * <p>This class is immutable and threadsafe.
+   */
+  public static final class Options {
+    private final int port;
+    private final String store;
+    private final Duration processingDelay;
+    private final double failBefore;
+    private final double dropAfter;
+    private final Random random;
+
+    private Options(Builder b) {
+      this.port = b.port;
+      this.store = b.store;
+      this.processingDelay = b.processingDelay;
+      this.failBefore = b.failBefore;
+      this.dropAfter = b.dropAfter;
+      this.random = b.random;
+    }
+
+    public static Builder builder() {
+      return new Builder();
+    }
+
+    public int port() {
+      return port;
+    }
+
+    public String store() {
+      return store;
+    }
+
+    public Duration processingDelay() {
+      return processingDelay;
+    }
+
+    public double failBefore() {
+      return failBefore;
+    }
+
+    public double dropAfter() {
+      return dropAfter;
+    }
+
+    /** Builds {@link Options}. Each setter checks its argument and documents its default. */
+    public static final class Builder {
+      private int port;
+      private String store = "memory";
+      private Duration processingDelay = Duration.ZERO;
+      private double failBefore;
+      private double dropAfter;
+      private Random random = new Random();
+
+      private Builder() {}
+
+      /** The port on 127.0.0.1; 0 (the default) picks a free one. */
+      public Builder port(int port) {
+        if (port < 0 || port > 65535) throw new IllegalArgumentException("port is 0 to 65535, not " + port);
+        this.port = port;
+        return this;
+      }
+
+      /**
+       * Where records and ledger live: {@code memory} (the default, this process only), {@code
+       * redis://HOST:PORT} or {@code redis-cluster://HOST:PORT[,HOST:PORT...]} (shared by every
+       * server that uses it). Checked when the server starts.
+       */
+      public Builder store(String store) {
+        this.store = Objects.requireNonNull(store, "store");
+        return this;
+      }
+
+      /** How long each payment's business code takes. Default: zero. */
+      public Builder processingDelay(Duration processingDelay) {
+        Objects.requireNonNull(processingDelay, "processingDelay");
+        if (processingDelay.isNegative()) {
+          throw new IllegalArgumentException("processingDelay is negative: " + processingDelay);
+        }
+        this.processingDelay = processingDelay;
+        return this;
+      }
+
+      /** The share of payment requests answered 503 before anything runs, 0 to 1. Default: 0. */
+      public Builder failBefore(double rate) {
+        this.failBefore = rate(rate, "failBefore");
+        return this;
+      }
+
+      /**
+       * The share of executed payments whose answer is dropped (stored, then the connection
+       * closed without it), 0 to 1. Default: 0.
+       */
+      public Builder dropAfter(double rate) {
+        this.dropAfter = rate(rate, "dropAfter");
+        return this;
+      }
+
+      /** The source of the faults' chances, for repeatable runs. Default: a new {@link Random}. */
+      public Builder random(Random random) {
+        this.random = Objects.requireNonNull(random, "random");
+        return this;
+      }
+
+      public Options build() {
+        return new Options(this);
+      }
+
+      private static double rate(double rate, String name) {
+        if (!(rate >= 0 && rate <= 1)) throw new IllegalArgumentException(name + " is 0 to 1, not " + rate);
+        return rate;
+      }
+    }
+  }
+}

@@ -1,0 +1,113 @@
+package dev.idempotency.examples.demo;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import dev.idempotency.contract.IdempotencyHeaders;
+import dev.idempotency.contract.IdempotencyKey;
+import dev.idempotency.examples.jdkhttp.IdempotentExchangeHandler;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
+
+/**
+ * The business code of {@code POST /payments}: validates the payment, takes its processing time,
+ * records it in the ledger and answers 201 with the payment. It knows nothing of retries; the
+ * {@link IdempotentExchangeHandler} in front of it makes sure it runs once per action.
+ */
+final class PaymentHandler implements HttpHandler {
+  // Accounts appear in URLs and Redis keys: a small safe alphabet keeps both simple.
+  static final Pattern ACCOUNT = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+  // ISO 4217 alphabetic codes are three upper-case letters.
+  private static final Pattern CURRENCY = Pattern.compile("[A-Z]{3}");
+  // A trillion cents: far above any demo payment, far below where a long or a JS number strains.
+  private static final long MAX_AMOUNT_CENTS = 1_000_000_000_000L;
+
+  private final ObjectMapper json;
+  private final Ledger ledger;
+  private final Duration processingDelay;
+  private final AtomicLong executions = new AtomicLong();
+
+  PaymentHandler(ObjectMapper json, Ledger ledger, Duration processingDelay) {
+    this.json = json;
+    this.ledger = ledger;
+    this.processingDelay = processingDelay;
+  }
+
+  /** How many payments this handler executed (each one ran the business code). */
+  long executions() {
+    return executions.get();
+  }
+
+  @Override
+  public void handle(HttpExchange exchange) throws IOException {
+    if (!"POST".equals(exchange.getRequestMethod())) {
+      exchange.getResponseHeaders().set("Allow", "POST");
+      Http.sendProblem(exchange, 405, "Method Not Allowed", "use POST to make a payment");
+      return;
+    }
+    byte[] body = exchange.getRequestBody().readAllBytes();
+    Object parsed = parse(body);
+    if (parsed instanceof String problem) {
+      Http.sendProblem(exchange, 400, "Bad Request", problem);
+      return;
+    }
+    Payment request = (Payment) parsed;
+
+    pause(processingDelay);
+    Payment payment = new Payment(
+        UUID.randomUUID().toString(), request.account(), request.amountCents(), request.currency());
+    String key = IdempotencyKey.parseHeader(
+        exchange.getRequestHeaders().getFirst(IdempotencyHeaders.IDEMPOTENCY_KEY)).value();
+    Payment stands = ledger.record(IdempotentExchangeHandler.bearerToken(exchange), key, payment);
+    executions.incrementAndGet();
+    Http.sendJson(exchange, 201, json.writeValueAsBytes(stands));
+  }
+
+  /** The payment asked for (its id empty), or a String saying what is wrong with the body. */
+  private Object parse(byte[] body) {
+    JsonNode node;
+    try {
+      node = json.readTree(body);
+    } catch (JsonProcessingException e) {
+      return "the body is not JSON: " + e.getOriginalMessage();
+    } catch (IOException e) {
+      return "the body cannot be read as JSON";
+    }
+    if (node == null || !node.isObject()) {
+      return "the body must be a JSON object like {\"account\":\"acc-1\",\"amountCents\":1250,\"currency\":\"EUR\"}";
+    }
+    JsonNode account = node.get("account");
+    if (account == null || !account.isTextual()) return "account is missing or not a string";
+    if (!ACCOUNT.matcher(account.textValue()).matches()) {
+      return "account must be 1 to 64 of A-Z a-z 0-9 . _ -";
+    }
+    JsonNode amount = node.get("amountCents");
+    if (amount == null || !amount.isIntegralNumber() || !amount.canConvertToLong()) {
+      return "amountCents is missing or not a whole number";
+    }
+    if (amount.longValue() <= 0) return "amountCents must be positive, not " + amount.longValue();
+    if (amount.longValue() > MAX_AMOUNT_CENTS) return "amountCents is at most " + MAX_AMOUNT_CENTS;
+    JsonNode currency = node.get("currency");
+    if (currency == null || !currency.isTextual()) return "currency is missing or not a string";
+    if (!CURRENCY.matcher(currency.textValue()).matches()) {
+      return "currency must be an ISO 4217 code of three upper-case letters, like EUR";
+    }
+    return new Payment("", account.textValue(), amount.longValue(), currency.textValue());
+  }
+
+  private static void pause(Duration delay) throws IOException {
+    if (delay.isZero()) return;
+    try {
+      Thread.sleep(delay.toMillis(), delay.toNanosPart() % 1_000_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while processing the payment");
+    }
+  }
+}

@@ -1,0 +1,186 @@
+package dev.idempotency.examples.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The demo API as the issue fixes it, over real HTTP, without faults. */
+class DemoServerTest {
+  private static final String PAYMENT = "{\"account\":\"acc-1\",\"amountCents\":1250,\"currency\":\"EUR\"}";
+  private final HttpClient http = HttpClient.newHttpClient();
+  private final ObjectMapper json = new ObjectMapper();
+  private DemoServer server;
+
+  @BeforeEach
+  void start() throws Exception {
+    server = DemoServer.start(DemoServer.Options.builder().port(0).build());
+  }
+
+  @AfterEach
+  void stop() {
+    server.close();
+  }
+
+  private HttpResponse<String> post(String key, String token, String body) throws Exception {
+    HttpRequest.Builder r = HttpRequest.newBuilder(server.baseUri().resolve("/payments"))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (key != null) r.header("Idempotency-Key", key);
+    if (token != null) r.header("Authorization", "Bearer " + token);
+    return http.send(r.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private HttpResponse<String> get(String path) throws Exception {
+    return http.send(HttpRequest.newBuilder(server.baseUri().resolve(path)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void baseUriIsTheLoopbackAndThePort() {
+    assertThat(server.port()).isPositive();
+    assertThat(server.baseUri()).isEqualTo(URI.create("http://127.0.0.1:" + server.port()));
+  }
+
+  @Test
+  void aPaymentIs201WithItsFieldsAndLandsInTheLedgerOnce() throws Exception {
+    String key = UUID.randomUUID().toString();
+    HttpResponse<String> first = post(key, "alice", PAYMENT);
+    HttpResponse<String> again = post(key, "alice", PAYMENT);
+
+    assertThat(first.statusCode()).isEqualTo(201);
+    JsonNode payment = json.readTree(first.body());
+    assertThat(payment.get("id").asText()).isNotBlank();
+    assertThat(payment.get("account").asText()).isEqualTo("acc-1");
+    assertThat(payment.get("amountCents").asLong()).isEqualTo(1250);
+    assertThat(payment.get("currency").asText()).isEqualTo("EUR");
+    assertThat(first.headers().firstValue("Content-Type")).hasValue("application/json");
+    assertThat(again.statusCode()).isEqualTo(201);
+    assertThat(again.body()).isEqualTo(first.body());
+    assertThat(again.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+
+    HttpResponse<String> ledger = get("/accounts/acc-1/payments");
+    assertThat(ledger.statusCode()).isEqualTo(200);
+    assertThat(json.readTree(ledger.body())).hasSize(1);
+    assertThat(json.readTree(ledger.body()).get(0)).isEqualTo(payment);
+    assertThat(server.stats().executions()).isEqualTo(1);
+  }
+
+  @Test
+  void theBearerTokenIsTheScopeAndNoTokenIsOneAnonymousScope() throws Exception {
+    String key = UUID.randomUUID().toString();
+    String alice = post(key, "alice", PAYMENT).body();
+    String bob = post(key, "bob", PAYMENT).body();
+    String anonymous = post(key, null, PAYMENT).body();
+    String anonymousAgain = post(key, null, PAYMENT).body();
+
+    assertThat(alice).isNotEqualTo(bob).isNotEqualTo(anonymous);
+    assertThat(anonymousAgain).isEqualTo(anonymous);
+    assertThat(json.readTree(get("/accounts/acc-1/payments").body())).hasSize(3);
+  }
+
+  @Test
+  void theKeyIsRequired() throws Exception {
+    HttpResponse<String> missing = post(null, "alice", PAYMENT);
+
+    assertThat(missing.statusCode()).isEqualTo(400);
+    assertThat(missing.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    assertThat(missing.body()).contains("idempotency-key-missing");
+    assertThat(server.stats().executions()).isZero();
+  }
+
+  @Test
+  void wrongInputIsA400Problem() throws Exception {
+    String[] bad = {
+        "not json",
+        "[1,2]",
+        "{\"amountCents\":1250,\"currency\":\"EUR\"}",
+        "{\"account\":\"acc-1\",\"currency\":\"EUR\"}",
+        "{\"account\":\"acc-1\",\"amountCents\":1250}",
+        "{\"account\":\"acc-1\",\"amountCents\":-5,\"currency\":\"EUR\"}",
+        "{\"account\":\"acc-1\",\"amountCents\":12.5,\"currency\":\"EUR\"}",
+        "{\"account\":\"acc-1\",\"amountCents\":\"1250\",\"currency\":\"EUR\"}",
+        "{\"account\":\"acc-1\",\"amountCents\":1250,\"currency\":\"euro\"}",
+        "{\"account\":\"a/b\",\"amountCents\":1250,\"currency\":\"EUR\"}",
+    };
+    for (String body : bad) {
+      HttpResponse<String> r = post(UUID.randomUUID().toString(), "alice", body);
+      assertThat(r.statusCode()).as(body).isEqualTo(400);
+      assertThat(r.headers().firstValue("Content-Type")).as(body).hasValue("application/problem+json");
+      JsonNode problem = json.readTree(r.body());
+      assertThat(problem.get("status").asInt()).isEqualTo(400);
+      assertThat(problem.get("title").asText()).isEqualTo("Bad Request");
+      assertThat(problem.get("detail").asText()).isNotBlank();
+    }
+    assertThat(json.readTree(get("/accounts/acc-1/payments").body())).isEmpty();
+  }
+
+  @Test
+  void healthAndThePageAndNotFound() throws Exception {
+    assertThat(get("/health").statusCode()).isEqualTo(200);
+    HttpResponse<String> page = get("/");
+    assertThat(page.statusCode()).isEqualTo(200);
+    assertThat(page.headers().firstValue("Content-Type")).hasValue("text/html; charset=utf-8");
+    assertThat(page.body()).containsIgnoringCase("<html");
+    assertThat(get("/nothing-here.js").statusCode()).isEqualTo(404);
+    assertThat(get("/../pom.xml").statusCode()).isEqualTo(404);
+    assertThat(get("/accounts/acc-1").statusCode()).isEqualTo(404);
+    assertThat(get("/payments/x").statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void droppedAnswersCloseTheConnectionAndAreReplayedOnRetry() throws Exception {
+    try (DemoServer dropping = DemoServer.start(DemoServer.Options.builder().dropAfter(1).build())) {
+      String key = UUID.randomUUID().toString();
+      HttpRequest request = HttpRequest.newBuilder(dropping.baseUri().resolve("/payments"))
+          .header("Idempotency-Key", key)
+          .POST(HttpRequest.BodyPublishers.ofString(PAYMENT))
+          .build();
+      assertThatThrownBy(() -> http.send(request, HttpResponse.BodyHandlers.ofString()))
+          .isInstanceOf(java.io.IOException.class);
+      // The payment ran and its answer was stored: the retry is a replay, which is never dropped.
+      HttpResponse<String> retry = http.send(request, HttpResponse.BodyHandlers.ofString());
+      assertThat(retry.statusCode()).isEqualTo(201);
+      assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+      assertThat(dropping.stats().executions()).isEqualTo(1);
+      assertThat(dropping.stats().droppedAfter()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void failBeforeRunsNothingAndStoresNothing() throws Exception {
+    try (DemoServer failing = DemoServer.start(DemoServer.Options.builder().failBefore(1).build())) {
+      HttpRequest request = HttpRequest.newBuilder(failing.baseUri().resolve("/payments"))
+          .header("Idempotency-Key", UUID.randomUUID().toString())
+          .POST(HttpRequest.BodyPublishers.ofString(PAYMENT))
+          .build();
+      HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(503);
+      assertThat(r.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+      assertThat(failing.stats().executions()).isZero();
+      assertThat(failing.stats().failedBefore()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void optionsAreChecked() {
+    assertThatThrownBy(() -> DemoServer.Options.builder().failBefore(1.5)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> DemoServer.Options.builder().dropAfter(-0.1)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> DemoServer.Options.builder().port(70000)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> DemoServer.Options.builder().processingDelay(Duration.ofMillis(-1)))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> DemoServer.start(DemoServer.Options.builder().store("mongodb://x").build()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("redis-cluster://");
+    assertThatThrownBy(() -> DemoServer.start(DemoServer.Options.builder().store("redis://nohost").build()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("HOST:PORT");
+  }
+}

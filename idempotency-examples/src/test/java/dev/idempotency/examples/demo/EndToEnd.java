@@ -1,0 +1,93 @@
+package dev.idempotency.examples.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.function.IntConsumer;
+
+/** What the end-to-end tests share: the faults, the client run and the exactly-once checks. */
+final class EndToEnd {
+  static final int ACTIONS = 1000;
+  static final int CONCURRENCY = 16;
+  // Business time per payment, and a read timeout half as long on one attempt in ten: those
+  // attempts give up while the payment runs, and their retry finds it in progress or done.
+  static final Duration PROCESSING_DELAY = Duration.ofMillis(20);
+  static final Duration SHORT_READ_TIMEOUT = Duration.ofMillis(10);
+  static final double SHORT_READ_TIMEOUT_RATE = 0.1;
+
+  private EndToEnd() {}
+
+  static DemoServer.Options.Builder serverWithFaults(String store, long seed) {
+    return DemoServer.Options.builder()
+        .store(store)
+        .processingDelay(PROCESSING_DELAY)
+        .failBefore(0.2)
+        .dropAfter(0.2)
+        .random(new Random(seed));
+  }
+
+  /** Runs the actions against {@code servers}, attempts spread over them in turn. */
+  static DemoClient.Summary runClient(List<DemoServer> servers, String account, IntConsumer progress)
+      throws InterruptedException {
+    List<URI> uris = new ArrayList<>();
+    for (DemoServer s : servers) uris.add(s.baseUri());
+    return DemoClient.run(DemoClient.Options.builder(uris)
+        .actions(ACTIONS)
+        .concurrency(CONCURRENCY)
+        .account(account)
+        .token("e2e-" + account)
+        .shortReadTimeouts(SHORT_READ_TIMEOUT, SHORT_READ_TIMEOUT_RATE)
+        .random(new Random(account.hashCode()))
+        .progress(progress)
+        .build());
+  }
+
+  /** Sums the servers' counts. */
+  static DemoServer.Stats total(List<DemoServer> servers) {
+    long executions = 0, refused = 0, failedBefore = 0, dropped = 0, unavailable = 0;
+    for (DemoServer s : servers) {
+      DemoServer.Stats st = s.stats();
+      executions += st.executions();
+      refused += st.repeatsRefused();
+      failedBefore += st.failedBefore();
+      dropped += st.droppedAfter();
+      unavailable += st.storeUnavailable();
+    }
+    return new DemoServer.Stats(executions, refused, failedBefore, dropped, unavailable);
+  }
+
+  /**
+   * Every action confirmed, the ledger (read from each server) holding exactly one payment per
+   * action, and each confirmed payment being the one in the ledger.
+   */
+  static LedgerCheck assertExactlyOnce(DemoClient.Summary client, List<DemoServer> servers, String account)
+      throws Exception {
+    List<Payment> ledger = DemoRun.readLedger(servers.get(0).baseUri(), account);
+    for (DemoServer other : servers.subList(1, servers.size())) {
+      assertThat(DemoRun.readLedger(other.baseUri(), account)).as("one ledger shared by every server").isEqualTo(ledger);
+    }
+    LedgerCheck check = LedgerCheck.of(ACTIONS, client.confirmed(), ledger);
+    assertThat(client.failures()).as("actions without a confirmed payment").isZero();
+    assertThat(client.confirmed()).hasSize(ACTIONS);
+    assertThat(check.duplicates()).as("payments made twice").isZero();
+    assertThat(check.lost()).as("confirmed payments missing from the ledger").isZero();
+    assertThat(check.payments()).as("payments in the ledger").isEqualTo(ACTIONS);
+    assertThat(ledger).hasSize(ACTIONS);
+    // Faults really happened: far more attempts than actions.
+    assertThat(client.attempts()).isGreaterThan(ACTIONS + ACTIONS / 4);
+    return check;
+  }
+
+  static void report(String name, DemoClient.Summary c, DemoServer.Stats s, LedgerCheck l) {
+    System.out.printf("%s: actions=%d attempts=%d retries=%d replays=%d inProgressStops=%d gaveUpStops=%d"
+            + " failures=%d | server: executions=%d failedBefore=%d droppedAfter=%d storeUnavailable=%d"
+            + " repeatsRefusedByLedger=%d | ledger: payments=%d duplicates=%d lost=%d%n",
+        name, c.actions(), c.attempts(), c.retries(), c.replays(), c.inProgressStops(), c.unknownStops(),
+        c.failures(), s.executions(), s.failedBefore(), s.droppedAfter(), s.storeUnavailable(),
+        s.repeatsRefused(), l.payments(), l.duplicates(), l.lost());
+  }
+}

@@ -1,0 +1,152 @@
+package dev.idempotency.examples.servlet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.idempotency.server.IdempotencyGuard;
+import dev.idempotency.server.http.IdempotentHttpHandler;
+import dev.idempotency.server.store.InMemoryIdempotencyStore;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.EnumSet;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** {@link IdempotencyFilter} in a real embedded Jetty 12, in front of a payment servlet. */
+class IdempotencyFilterJettyTest {
+  private final AtomicInteger executions = new AtomicInteger();
+  private final HttpClient http = HttpClient.newHttpClient();
+  private Server jetty;
+  private URI payments;
+
+  /** A payment servlet that knows nothing of keys; it counts how often it really runs. */
+  final class PaymentServlet extends HttpServlet {
+    @Override
+    protected void doPost(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+      String body = new String(req.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      int n = executions.incrementAndGet();
+      resp.setStatus(201);
+      resp.setContentType("application/json");
+      resp.setHeader("Location", "/payments/" + n);
+      resp.addCookie(new jakarta.servlet.http.Cookie("session", "s" + n));
+      resp.getWriter().write("{\"id\":\"pay-" + n + "\",\"request\":" + body + "}");
+    }
+
+    @Override
+    protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+      resp.setContentType("text/plain");
+      resp.getWriter().write("executions=" + executions.get());
+    }
+  }
+
+  @BeforeEach
+  void startJetty() throws Exception {
+    // The README's snippet: one guard, one layer, the filter mapped in front of the servlet.
+    IdempotencyGuard guard = IdempotencyGuard.builder()
+        .store(new InMemoryIdempotencyStore())
+        .namespace("payments")
+        .build();
+    IdempotentHttpHandler layer = IdempotentHttpHandler.builder(guard).build();
+    ServletContextHandler context = new ServletContextHandler();
+    context.addFilter(new FilterHolder(new IdempotencyFilter(layer)), "/payments/*",
+        EnumSet.of(DispatcherType.REQUEST));
+    context.addServlet(new ServletHolder(new PaymentServlet()), "/payments/*");
+
+    jetty = new Server();
+    ServerConnector connector = new ServerConnector(jetty);
+    connector.setHost("127.0.0.1");
+    connector.setPort(0);
+    jetty.addConnector(connector);
+    jetty.setHandler(context);
+    jetty.start();
+    payments = URI.create("http://127.0.0.1:" + connector.getLocalPort() + "/payments");
+  }
+
+  @AfterEach
+  void stopJetty() throws Exception {
+    jetty.stop();
+  }
+
+  private HttpResponse<String> post(String key, String body) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(payments)
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (key != null) request.header("Idempotency-Key", key);
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void twoPostsWithOneKeyRunTheServletOnceAndReplayTheFirstAnswer() throws Exception {
+    String key = UUID.randomUUID().toString();
+    String body = "{\"account\":\"acc-1\",\"amountCents\":1250,\"currency\":\"EUR\"}";
+
+    HttpResponse<String> first = post(key, body);
+    HttpResponse<String> second = post(key, body);
+
+    assertThat(executions).hasValue(1);
+    assertThat(first.statusCode()).isEqualTo(201);
+    assertThat(first.headers().firstValue("Idempotent-Replayed")).isEmpty();
+    assertThat(first.headers().firstValue("Set-Cookie").orElseThrow()).startsWith("session=s1");
+    assertThat(second.statusCode()).isEqualTo(201);
+    assertThat(second.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+    assertThat(second.body()).isEqualTo(first.body()).isEqualTo("{\"id\":\"pay-1\",\"request\":" + body + "}");
+    assertThat(second.headers().firstValue("Location")).hasValue("/payments/1");
+    assertThat(second.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/json");
+    // A session cookie belongs to the first caller's moment: never stored, never replayed.
+    assertThat(second.headers().firstValue("Set-Cookie")).isEmpty();
+  }
+
+  @Test
+  void aNewKeyRunsTheServletAgain() throws Exception {
+    String body = "{\"account\":\"acc-1\",\"amountCents\":1250,\"currency\":\"EUR\"}";
+    post(UUID.randomUUID().toString(), body);
+    HttpResponse<String> other = post(UUID.randomUUID().toString(), body);
+
+    assertThat(executions).hasValue(2);
+    assertThat(other.body()).contains("pay-2");
+  }
+
+  @Test
+  void theKeyReusedForAnotherBodyIs422AndRunsNothing() throws Exception {
+    String key = UUID.randomUUID().toString();
+    post(key, "{\"amountCents\":1}");
+    HttpResponse<String> reused = post(key, "{\"amountCents\":2}");
+
+    assertThat(executions).hasValue(1);
+    assertThat(reused.statusCode()).isEqualTo(422);
+    assertThat(reused.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    assertThat(reused.body()).contains("idempotency-key-reused");
+  }
+
+  @Test
+  void aPostWithoutKeyIs400AndRunsNothing() throws Exception {
+    HttpResponse<String> missing = post(null, "{}");
+
+    assertThat(executions).hasValue(0);
+    assertThat(missing.statusCode()).isEqualTo(400);
+    assertThat(missing.body()).contains("idempotency-key-missing");
+  }
+
+  @Test
+  void aGetPassesThroughToTheServlet() throws Exception {
+    HttpResponse<String> get = http.send(HttpRequest.newBuilder(payments).build(), HttpResponse.BodyHandlers.ofString());
+
+    assertThat(get.statusCode()).isEqualTo(200);
+    assertThat(get.body()).isEqualTo("executions=0");
+  }
+}
