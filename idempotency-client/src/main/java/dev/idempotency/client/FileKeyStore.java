@@ -45,8 +45,9 @@ import java.util.Properties;
  *
  * <h2>Writes are atomic</h2>
  * A write goes to a temporary file in the same directory (named {@code .<digest>.*.tmp}), which
- * is forced to disk and then moved over the action's file with {@code ATOMIC_MOVE}: a reader sees
- * the old file or the new one, never half a file. A crash can leave a temporary file behind; it is
+ * is forced to disk and then moved over the action's file with {@code ATOMIC_MOVE} (and the
+ * directory forced too, where the platform allows): a reader sees the old file or the new one,
+ * never half a file. A crash can leave a temporary file behind; it is
  * never read and can be deleted at any time.
  *
  * <h2>Errors</h2>
@@ -138,6 +139,7 @@ public final class FileKeyStore implements KeyStore {
       }
       move(temp, file);
       temp = null;
+      forceDirectory();
     } catch (IOException e) {
       throw new IdempotencyKeyStoreException(
           "cannot write the key file " + file + " of action '" + entry.action() + "': " + e, e);
@@ -156,7 +158,7 @@ public final class FileKeyStore implements KeyStore {
   public void delete(String action) {
     Path file = fileFor(action);
     try {
-      Files.deleteIfExists(file);
+      if (Files.deleteIfExists(file)) forceDirectory();
     } catch (IOException e) {
       throw new IdempotencyKeyStoreException(
           "cannot delete the key file " + file + " of action '" + action + "': " + e, e);
@@ -225,6 +227,18 @@ public final class FileKeyStore implements KeyStore {
     } catch (AtomicMoveNotSupportedException e) {
       throw new IOException("the file system of " + to.getParent()
           + " cannot rename atomically, so a crash could leave half a key file", e);
+    }
+  }
+
+  /**
+   * Forces the directory entry of the rename to disk, so a power loss right after a save cannot
+   * bring back the old file. Best effort: some platforms (Windows) cannot open a directory.
+   */
+  private void forceDirectory() {
+    try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
+      dir.force(true);
+    } catch (IOException | UnsupportedOperationException notSupported) {
+      // the rename itself is still atomic; only its durability across a power loss is weaker
     }
   }
 
