@@ -1,0 +1,338 @@
+package dev.idempotency.examples.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.idempotency.examples.demo.DemoServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.UUID;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.FluentWait;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The demo's web page in a real headless Chromium: whatever the user or the network does, one
+ * payment action leaves exactly one payment in the ledger.
+ *
+ * <p>Uses Debian's {@code chromium} and {@code chromedriver} ({@code apt-get install chromium
+ * chromium-driver}); nothing is downloaded. Without them the test is skipped, unless {@code
+ * CI=true}, where it fails. Other paths: {@code -Didem.chromium=...} and {@code
+ * -Didem.chromedriver=...}.
+ *
+ * <p>The browser reaches the server through a {@link RecordingProxy}, which shows the test each
+ * payment request and its {@code Idempotency-Key}; the ledger ({@code GET
+ * /accounts/{account}/payments}) shows what really executed.
+ */
+class PaymentPageBrowserTest {
+  private static final Path CHROMIUM = Path.of(System.getProperty("idem.chromium", "/usr/bin/chromium"));
+  private static final Path CHROMEDRIVER =
+      Path.of(System.getProperty("idem.chromedriver", "/usr/bin/chromedriver"));
+  // Generous for 2 shared cores; the page ends in a few seconds, and the wait returns then.
+  private static final Duration OUTCOME_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration POLL = Duration.ofMillis(25);
+  // The states after which the page does nothing more by itself.
+  private static final Set<String> FINAL_STATES = Set.of("success", "failed", "unknown", "invalid");
+  private static final ObjectMapper JSON = new ObjectMapper();
+  // Selenium looks for a DevTools binding matching this Chromium's version and warns that there
+  // is none; this test uses WebDriver only. Held here so the setting is not garbage collected.
+  private static final Logger CDP_VERSION_FINDER = quiet("org.openqa.selenium.devtools.CdpVersionFinder");
+  // Found rather than hard-coded, so the scenario says what it needs of the seed.
+  private static final long FIRST_FAILS_SEED = firstFailsSeed();
+
+  private static Path profile;
+  private static ChromeDriverService service;
+  private static WebDriver browser;
+
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final List<AutoCloseable> toClose = new ArrayList<>();
+
+  @BeforeAll
+  static void startBrowser() throws IOException {
+    boolean ci = "true".equalsIgnoreCase(System.getenv("CI"));
+    boolean present = Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
+    String missing = "the browser test needs " + CHROMIUM + " and " + CHROMEDRIVER
+        + " (Debian: apt-get install chromium chromium-driver)";
+    if (!present && ci) fail(missing + "; CI=true, so this is a failure, not a skip");
+    assumeTrue(present, missing + "; skipped");
+
+    profile = Files.createTempDirectory("idem-chromium-");
+    ChromeOptions options = new ChromeOptions();
+    // With the browser binary and the driver executable given, Selenium Manager does not run.
+    options.setBinary(CHROMIUM.toFile());
+    options.addArguments(
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--no-default-browser-check",
+        // No connections beyond 127.0.0.1: the page needs none, and a closed network refuses them.
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        "--window-size=900,1000",
+        "--user-data-dir=" + profile);
+    service = new ChromeDriverService.Builder()
+        .usingDriverExecutable(CHROMEDRIVER.toFile())
+        .usingAnyFreePort()
+        .build();
+    browser = new ChromeDriver(service, options);
+  }
+
+  @AfterAll
+  static void stopBrowser() throws IOException {
+    if (browser != null) browser.quit();
+    if (service != null) service.stop();
+    if (profile != null) {
+      try (Stream<Path> files = Files.walk(profile)) {
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+
+  @AfterEach
+  void closeServers() throws Exception {
+    for (AutoCloseable c : toClose) c.close();
+  }
+
+  @Test
+  void aRapidTripleClickMakesOnePayment() throws Exception {
+    DemoServer server = start(DemoServer.Options.builder().port(0).processingDelay(Duration.ofMillis(800)));
+    RecordingProxy proxy = proxy(server);
+    String account = freshAccount("triple");
+    openPage(proxy, account);
+
+    // Three clicks in one task, as fast as the browser dispatches them. The button is enabled
+    // again before each, as when clicks land before a disabled button is repainted: what must
+    // hold is the page's own guard, not the disabled attribute.
+    js("const pay = document.getElementById('pay');"
+        + "for (let i = 0; i < 3; i++) { pay.disabled = false; pay.click(); }");
+
+    assertThat(awaitOutcome()).as(pageText()).isEqualTo("success");
+    assertExactlyOnePayment(server, account);
+    List<String> keys = proxy.paymentKeys();
+    assertThat(keys).as("one action, one request: the second and third clicks send nothing").hasSize(1);
+    assertThat(keys.get(0)).isEqualTo(text("action-key"));
+    assertThat(logLines()).filteredOn(line -> line.contains("click ignored")).hasSize(2);
+    assertThat(isShown("replayed")).as("a first answer, not a replay").isFalse();
+    assertThat(status("data-replayed")).isEqualTo("false");
+  }
+
+  @Test
+  void aReloadDuringASlowPaymentResumesWithTheSameKey() throws Exception {
+    DemoServer server = start(DemoServer.Options.builder().port(0).processingDelay(Duration.ofMillis(1500)));
+    RecordingProxy proxy = proxy(server);
+    String account = freshAccount("reload");
+    openPage(proxy, account);
+
+    browser.findElement(By.id("pay")).click();
+    // Reload once the payment request has reached the server, while the server still works on it.
+    new FluentWait<>(proxy).withTimeout(OUTCOME_TIMEOUT).pollingEvery(POLL)
+        .withMessage("the page sent no payment request")
+        .until(p -> p.paymentKeys().size() >= 1);
+    String key = proxy.paymentKeys().get(0);
+    browser.navigate().refresh();
+
+    assertThat(awaitOutcome()).as(pageText()).isEqualTo("success");
+    assertExactlyOnePayment(server, account);
+    assertThat(isShown("resumed")).as("the page says it resumed the payment after the reload").isTrue();
+    // The answer came from the stored result of the first request: the payment ran once, before.
+    assertThat(isShown("replayed")).as("the answer after the reload is a replay").isTrue();
+    assertThat(status("data-replayed")).isEqualTo("true");
+    List<String> keys = proxy.paymentKeys();
+    assertThat(keys).as("the request before the reload and at least one after it").hasSizeGreaterThanOrEqualTo(2);
+    assertThat(new HashSet<>(keys)).as("every request of the action carried its one key").containsExactly(key);
+    assertThat(text("action-key")).isEqualTo(key);
+    assertThat(sessionPending()).as("the key is forgotten after success").isNull();
+  }
+
+  @Test
+  void failuresBeforeThePaymentAreRetriedWithTheSameKey() throws Exception {
+    // Seeded so that the first request is answered 503, and the run is the same every time.
+    DemoServer server = start(DemoServer.Options.builder().port(0).failBefore(0.5).random(new Random(FIRST_FAILS_SEED)));
+    RecordingProxy proxy = proxy(server);
+    String account = freshAccount("retry");
+    openPage(proxy, account);
+
+    browser.findElement(By.id("pay")).click();
+
+    assertThat(awaitOutcome()).as(pageText()).isEqualTo("success");
+    assertExactlyOnePayment(server, account);
+    List<String> keys = proxy.paymentKeys();
+    assertThat(keys).as("a 503, then the retries until one got through").hasSizeGreaterThanOrEqualTo(2);
+    assertThat(new HashSet<>(keys)).containsExactly(text("action-key"));
+    assertThat(logLines()).anyMatch(line -> line.contains("503"));
+  }
+
+  @Test
+  void lostAnswersAreRetriedWithTheSameKeyAndReplayed() throws Exception {
+    DemoServer server = start(DemoServer.Options.builder().port(0));
+    RecordingProxy proxy = proxy(server);
+    String account = freshAccount("lost");
+    openPage(proxy, account);
+    // The payment runs; its answer, and the answer to the first retry, are cut off on the way
+    // back after their headers. (A connection that closes before any byte of an answer is
+    // different: Chromium resends the request itself, with the same key, and the page never
+    // sees the failure.)
+    proxy.loseAnswers(2);
+
+    browser.findElement(By.id("pay")).click();
+
+    assertThat(awaitOutcome()).as(pageText()).isEqualTo("success");
+    assertExactlyOnePayment(server, account);
+    assertThat(isShown("replayed")).as("the retry got the stored answer").isTrue();
+    assertThat(status("data-replayed")).isEqualTo("true");
+    assertThat(logLines()).filteredOn(line -> line.contains("network error")).hasSize(2);
+    List<String> keys = proxy.paymentKeys();
+    assertThat(keys).as("two answers lost, the third read").hasSize(3);
+    assertThat(new HashSet<>(keys)).containsExactly(text("action-key"));
+  }
+
+  /** The smallest seed whose Random answers the first request 503 at failBefore(0.5). */
+  private static long firstFailsSeed() {
+    for (long seed = 0; ; seed++) {
+      if (new Random(seed).nextDouble() < 0.5) return seed;
+    }
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------
+
+  private static Logger quiet(String name) {
+    Logger logger = Logger.getLogger(name);
+    logger.setLevel(Level.SEVERE);
+    return logger;
+  }
+
+  private DemoServer start(DemoServer.Options.Builder options) throws IOException {
+    DemoServer server = DemoServer.start(options.build());
+    toClose.add(server);
+    return server;
+  }
+
+  private RecordingProxy proxy(DemoServer server) throws IOException {
+    RecordingProxy proxy = new RecordingProxy(server.port());
+    toClose.add(0, proxy); // closed before the server
+    return proxy;
+  }
+
+  /** A new account per scenario, so no ledger entry of another one can be counted. */
+  private static String freshAccount(String scenario) {
+    return "web-" + scenario + "-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /** Opens the page (a new origin per proxy, so an empty sessionStorage) and fills the form. */
+  private void openPage(RecordingProxy proxy, String account) {
+    browser.get(proxy.uri().toString());
+    new WebDriverWait(browser, OUTCOME_TIMEOUT).pollingEvery(POLL)
+        .until(d -> "idle".equals(state()) && d.findElement(By.id("pay")).isEnabled());
+    WebElement field = browser.findElement(By.id("account"));
+    field.clear();
+    field.sendKeys(account);
+    WebElement amount = browser.findElement(By.id("amount"));
+    amount.clear();
+    amount.sendKeys("12.50");
+  }
+
+  private String awaitOutcome() {
+    new WebDriverWait(browser, OUTCOME_TIMEOUT).pollingEvery(POLL)
+        .withMessage(() -> "the page did not finish: " + pageText())
+        .until(d -> FINAL_STATES.contains(state()));
+    return state();
+  }
+
+  private String state() {
+    return status("data-state");
+  }
+
+  private String status(String attribute) {
+    return browser.findElement(By.id("status")).getDomAttribute(attribute);
+  }
+
+  private String text(String id) {
+    return browser.findElement(By.id(id)).getText();
+  }
+
+  private boolean isShown(String id) {
+    return browser.findElement(By.id(id)).isDisplayed();
+  }
+
+  private List<String> logLines() {
+    @SuppressWarnings("unchecked")
+    List<String> lines = (List<String>) js(
+        "return Array.from(document.querySelectorAll('#log li'), li => li.textContent);");
+    return lines;
+  }
+
+  private Object sessionPending() {
+    return js("return sessionStorage.getItem('idempotency-demo.pending-payment');");
+  }
+
+  private Object js(String script) {
+    return ((JavascriptExecutor) browser).executeScript(script);
+  }
+
+  /** What the page shows, for failure messages. */
+  private String pageText() {
+    return "state=" + state() + ", status=\"" + text("status") + "\", log=" + logLines();
+  }
+
+  /** The ledger holds exactly one payment for {@code account}: the one the page shows. */
+  private void assertExactlyOnePayment(DemoServer server, String account) {
+    JsonNode ledger = ledger(server, account);
+    assertThat(ledger.isArray()).as("the ledger is a JSON array: %s", ledger).isTrue();
+    assertThat(ledger).as("payments of %s in the ledger", account).hasSize(1);
+    JsonNode payment = ledger.get(0);
+    assertThat(payment.path("account").asText()).isEqualTo(account);
+    assertThat(payment.path("amountCents").asLong()).isEqualTo(1250);
+    assertThat(payment.path("currency").asText()).isEqualTo("EUR");
+    assertThat(payment.path("id").asText()).as("the id the page shows").isEqualTo(text("payment-id"));
+  }
+
+  private JsonNode ledger(DemoServer server, String account) {
+    URI uri = server.baseUri().resolve("/accounts/" + account + "/payments");
+    try {
+      HttpResponse<String> response = http.send(
+          HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).GET().build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(response.statusCode()).as("GET %s: %s", uri, response.body()).isEqualTo(200);
+      return JSON.readTree(response.body());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+}
