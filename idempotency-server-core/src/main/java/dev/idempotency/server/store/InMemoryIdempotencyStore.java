@@ -31,7 +31,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * few at a time, no thread and no timer). Caffeine was the first candidate, but its only way to
  * pin an entry is a weight of zero, which takes claims out of the bound: the store would either
  * hold up to twice its maximum or have to resize the cache on every claim. The two sets keep the
- * bound exact and the eviction order explicit, at O(log n) per write.
+ * bound exact and the eviction order explicit, at O(log n) per write. Measured against such a
+ * Caffeine prototype (2 threads on 2 cores, 100,000 records, 200-byte answers): about the same
+ * rate for claim-and-complete of new keys at capacity (each 0.8x to 1.2x the other across runs),
+ * and 1.6x to 2.5x the rate for replays.
  *
  * <p>This class is threadsafe.
  */
