@@ -560,8 +560,9 @@ public final class IdempotencyGuard implements Closeable {
     }
 
     /**
-     * The mapper of the {@code execute(key, Class, supplier)} forms. Default
-     * {@link JsonResultCodec#defaultObjectMapper()}. Configure it before passing it in.
+     * The mapper of the {@code execute(key, Class, supplier)} forms. Default: a plain
+     * {@link ObjectMapper} with the Jackson modules found on the class path. Configure it before
+     * passing it in.
      */
     public Builder objectMapper(ObjectMapper objectMapper) {
       this.objectMapper = Objects.requireNonNull(objectMapper, "objectMapper");

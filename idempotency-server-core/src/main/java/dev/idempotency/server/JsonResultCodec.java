@@ -32,11 +32,12 @@ public final class JsonResultCodec<T> implements ResultCodec<T> {
     this.writer = mapper.writerFor(type);
   }
 
-  /** The default mapper, shared: a plain {@link ObjectMapper} with the modules on the class path. */
-  public static ObjectMapper defaultObjectMapper() {
+  /** The default mapper, shared and never handed out: callers could reconfigure it for everyone. */
+  static ObjectMapper defaultObjectMapper() {
     return DEFAULT_MAPPER;
   }
 
+  /** JSON for {@code type} with a plain {@link ObjectMapper} and the modules on the class path. */
   public static <T> JsonResultCodec<T> of(Class<T> type) {
     return of(type, DEFAULT_MAPPER);
   }
