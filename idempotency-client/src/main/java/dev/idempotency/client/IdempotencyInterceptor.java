@@ -39,9 +39,9 @@ import okhttp3.Response;
  * <h2>Why an application interceptor</h2>
  * OkHttp itself silently sends a request again on a fresh connection when a pooled one turns out
  * to be dead, and follows redirects; those resends happen below the application interceptors and
- * reuse the Request they were given. Setting the key here, above them, means every byte OkHttp
- * ever sends for this call carries the same key, including the resends the interceptor never
- * sees. A network interceptor would run once per network attempt: anything that chose the key
+ * are built from the Request they were given, headers included. Setting the key here, above them,
+ * means every request OkHttp sends for this call carries the same key, including the resends the
+ * interceptor never sees. A network interceptor would run once per network attempt: anything that chose the key
  * there could give one action two keys, the very duplicate the key exists to prevent.
  *
  * <h2>Which key</h2>
