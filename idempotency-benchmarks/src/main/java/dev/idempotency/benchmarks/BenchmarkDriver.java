@@ -93,12 +93,15 @@ public final class BenchmarkDriver {
   record Score(String benchmark, int threads, double median, double mean, double error, String unit, int samples) {}
 
   static final List<Group> GROUPS = List.of(
-      // Single shots of NEW_KEY_BATCH calls each: 10 warmup batches take the code through C2.
-      new Group("memory-new", MemoryGuardBenchmarks.class, List.of(1, 2), 10, 10, null,
+      // Single shots of NEW_KEY_BATCH calls each: 6 warmup batches (240,000 calls) take the code
+      // through C2.
+      new Group("memory-new", MemoryGuardBenchmarks.class, List.of(1, 2), 6, 8, null,
           MemoryGuardBenchmarks.NEW_KEY_BATCH),
       new Group("memory-replay", MemoryGuardBenchmarks.class, List.of(1, 2), 2, 3, Duration.ofSeconds(1), 0),
       new Group("redis", RedisBenchmarks.class, List.of(1, 16), 2, 3, Duration.ofSeconds(1), 0),
-      new Group("client", ClientBenchmarks.class, List.of(1), 2, 5, Duration.ofSeconds(1), 0));
+      new Group("client", ClientBenchmarks.class, List.of(1), 2, 5, Duration.ofSeconds(1), 0),
+      new Group("e2e", EndToEndBenchmarks.class, List.of(EndToEndBenchmarks.LOAD_THREADS), 2, 3,
+          Duration.ofSeconds(1), 0));
 
   static final List<Row> ROWS = List.of(
       new Row("memory-new-1t", "memory-new", "Memory guard, new key",
@@ -138,7 +141,18 @@ public final class BenchmarkDriver {
           "a POST of a 200-byte JSON body through OkHttp with IdempotencyInterceptor, time per call, "
               + "against the same POST through plain OkHttp, same local server",
           "ClientBenchmarks.interceptedOkHttp", "ClientBenchmarks.plainOkHttp", 1,
-          Better.LOWER, new Target(Better.LOWER, 1.05)));
+          Better.LOWER, new Target(Better.LOWER, 1.05)),
+      new Row("e2e-memory", "e2e", "HTTP end to end, memory store",
+          "payments per second through the demo's POST /payments on the JDK HttpServer (DemoServer, "
+              + "in-memory store), against the same PaymentHandler and ledger without the guard, "
+              + EndToEndBenchmarks.LOAD_THREADS + " loopback load threads, a fresh key per request",
+          "EndToEndBenchmarks.guardedMemory", "EndToEndBenchmarks.unguardedMemory",
+          EndToEndBenchmarks.LOAD_THREADS, Better.HIGHER, new Target(Better.HIGHER, 0.90)),
+      new Row("e2e-redis", "e2e", "HTTP end to end, Redis store",
+          "the same with DemoServer on redis:// (store and ledger in Redis), against the handler with "
+              + "its Redis ledger and no guard",
+          "EndToEndBenchmarks.guardedRedis", "EndToEndBenchmarks.unguardedRedis",
+          EndToEndBenchmarks.LOAD_THREADS, Better.HIGHER, null));
 
   private BenchmarkDriver() {}
 
@@ -158,7 +172,8 @@ public final class BenchmarkDriver {
     for (Group g : GROUPS) {
       if (only.isEmpty() || only.contains(g.name()) || only.contains(g.name().split("-")[0])) groups.add(g);
     }
-    boolean needsRedis = groups.stream().anyMatch(g -> g.benchmarks() == RedisBenchmarks.class);
+    boolean needsRedis = groups.stream().anyMatch(
+        g -> g.benchmarks() == RedisBenchmarks.class || g.benchmarks() == EndToEndBenchmarks.class);
 
     Map<String, Score> scores = new LinkedHashMap<>();
     Map<String, String> failures = new LinkedHashMap<>();
@@ -260,7 +275,9 @@ public final class BenchmarkDriver {
         .warmupIterations(group.warmupIterations())
         .measurementIterations(group.measurementIterations())
         .shouldFailOnError(false)
-        .shouldDoGC(true)
+        // A GC between the batches of new keys, so that one batch does not collect another's
+        // garbage; the timed iterations of the other groups are long enough to pay their own.
+        .shouldDoGC(group.batchSize() > 0)
         .verbosity(VerboseMode.NORMAL)
         .jvmArgs(forkJvmArgs(redis).toArray(String[]::new));
     for (String method : methods) {
@@ -404,9 +421,14 @@ public final class BenchmarkDriver {
     if (footprint != null) {
       t.append("| ").append("Memory store, bytes per entry (").append(footprint.entriesText())
           .append(", 200-byte answer)")
-          .append(" | 1 | ").append(footprint.guardText())
-          .append(" | ").append(footprint.baselineText())
-          .append(" | ").append(footprint.ratioText())
+          .append(" | 1 | ").append(footprint.text("store"))
+          .append(" | ").append(footprint.text("map"))
+          .append(" | ").append(footprint.ratioText("store"))
+          .append(" | report | ").append(footprint.verdict()).append(" | |\n");
+      t.append("| ").append("Memory store, bytes per entry, with a request fingerprint (HTTP layer)")
+          .append(" | 1 | ").append(footprint.text("fingerprinted"))
+          .append(" | ").append(footprint.text("map"))
+          .append(" | ").append(footprint.ratioText("fingerprinted"))
           .append(" | report | ").append(footprint.verdict()).append(" | |\n");
     }
     return t.toString();
@@ -447,11 +469,21 @@ public final class BenchmarkDriver {
   /** Bytes per entry of the memory store and of a bare map, measured in a JVM of their own. */
   record Footprint(Map<String, String> values, String error) {
     static Footprint measure() {
-      String java = ProcessHandle.current().info().command().orElse("java");
-      List<String> command = List.of(java, "-XX:+UseSerialGC", "-Xms3g", "-Xmx3g",
-          "-cp", System.getProperty("java.class.path"), MemoryFootprint.class.getName());
-      System.out.println("footprint: " + String.join(" ", command.subList(0, 4)) + " ... " + MemoryFootprint.class.getSimpleName());
       Map<String, String> values = new LinkedHashMap<>();
+      String error = null;
+      for (String variant : List.of("store", "fingerprinted", "map")) {
+        String e = measure(variant, values);
+        if (e != null && error == null) error = variant + ": " + e;
+      }
+      return new Footprint(values, error);
+    }
+
+    /** Runs one variant in a JVM of its own, so nothing of another variant stays on its heap. */
+    private static String measure(String variant, Map<String, String> values) {
+      String java = ProcessHandle.current().info().command().orElse("java");
+      List<String> command = List.of(java, "-XX:+UseSerialGC", "-Xms1g", "-Xmx1g",
+          "-cp", System.getProperty("java.class.path"), MemoryFootprint.class.getName(), variant);
+      System.out.println("footprint: java -XX:+UseSerialGC -Xms1g -Xmx1g " + MemoryFootprint.class.getSimpleName() + " " + variant);
       try {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         try (BufferedReader reader = new BufferedReader(
@@ -469,14 +501,14 @@ public final class BenchmarkDriver {
         }
         if (!process.waitFor(120, TimeUnit.SECONDS)) {
           process.destroyForcibly();
-          return new Footprint(values, "timed out");
+          return "timed out";
         }
-        return new Footprint(values, process.exitValue() == 0 ? null : "exit " + process.exitValue());
+        return process.exitValue() == 0 ? null : "exit " + process.exitValue();
       } catch (IOException e) {
-        return new Footprint(values, e.toString());
+        return e.toString();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        return new Footprint(values, "interrupted");
+        return "interrupted";
       }
     }
 
@@ -485,26 +517,21 @@ public final class BenchmarkDriver {
       return n == null ? "default max size" : n + " entries";
     }
 
-    String guardText() {
-      String b = values.get("storeBytesPerEntry");
+    String text(String name) {
+      String b = values.get(name);
       return b == null ? "—" : b + " B/entry";
     }
 
-    String baselineText() {
-      String b = values.get("mapBytesPerEntry");
-      return b == null ? "—" : b + " B/entry (ConcurrentHashMap)";
-    }
-
-    String ratioText() {
-      String g = values.get("storeBytesPerEntry");
-      String b = values.get("mapBytesPerEntry");
+    String ratioText(String name) {
+      String g = values.get(name);
+      String b = values.get("map");
       if (g == null || b == null) return "—";
       return fmt(Double.parseDouble(g) / Double.parseDouble(b)) + "x";
     }
 
     String verdict() {
       if (error != null) return "NOT MEASURED (" + error + ")";
-      return values.containsKey("storeBytesPerEntry") ? "REPORT" : "NOT MEASURED";
+      return values.containsKey("store") ? "REPORT" : "NOT MEASURED";
     }
 
     Map<String, Object> json() {
@@ -517,7 +544,8 @@ public final class BenchmarkDriver {
         }
       });
       if (error != null) m.put("error", error);
-      m.put("method", "heap in use after full GCs (SerialGC), before and after filling, / entries");
+      m.put("unit", "bytes per entry");
+      m.put("method", "heap in use after full GCs (Serial GC, one JVM per variant), before and after filling, / entries");
       return m;
     }
   }

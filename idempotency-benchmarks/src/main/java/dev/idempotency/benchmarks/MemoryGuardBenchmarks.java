@@ -1,5 +1,8 @@
 package dev.idempotency.benchmarks;
 
+import dev.idempotency.server.IdempotencyGuard;
+import dev.idempotency.server.store.IdempotencyStore;
+import dev.idempotency.server.store.InMemoryIdempotencyStore;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -10,6 +13,7 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * The in-memory guard against the irreducible work of the same call.
@@ -34,15 +38,27 @@ public class MemoryGuardBenchmarks {
   /** Keys stored before the replay benchmarks; a power of two, cycled through by each thread. */
   public static final int REPLAY_KEYS = 4096;
 
-  /** New keys: a fresh map (and, later, a fresh guard) for every batch. */
+  /** New keys: a fresh map and a fresh guard over a fresh default store for every batch. */
   @State(Scope.Benchmark)
   public static class NewKeyState {
     ConcurrentHashMap<String, byte[]> map;
+    IdempotencyGuard guard;
 
     @Setup(Level.Iteration)
     public void fresh() {
       map = new ConcurrentHashMap<>();
+      guard = newGuard(new InMemoryIdempotencyStore());
     }
+
+    @TearDown(Level.Iteration)
+    public void close() {
+      guard.close();
+    }
+  }
+
+  /** The guard as the README configures it: the default store, a namespace, the defaults. */
+  static IdempotencyGuard newGuard(IdempotencyStore store) {
+    return IdempotencyGuard.builder().store(store).namespace("payments").build();
   }
 
   /** Each thread's own key source. */
@@ -51,11 +67,12 @@ public class MemoryGuardBenchmarks {
     final Keys keys = new Keys();
   }
 
-  /** The replayed keys, stored in the map (and, later, through the guard). */
+  /** The replayed keys, stored in the map and, through the guard, in a default store. */
   @State(Scope.Benchmark)
   public static class ReplayState {
     final String[] keys = new String[REPLAY_KEYS];
     final ConcurrentHashMap<String, byte[]> map = new ConcurrentHashMap<>();
+    final IdempotencyGuard guard = newGuard(new InMemoryIdempotencyStore());
 
     @Setup(Level.Trial)
     public void store() {
@@ -63,7 +80,13 @@ public class MemoryGuardBenchmarks {
       for (int i = 0; i < REPLAY_KEYS; i++) {
         keys[i] = source.next();
         map.put(keys[i], Receipt.encode(Receipt.charge()));
+        guard.execute(keys[i], Receipt.class, Receipt.CHARGE);
       }
+    }
+
+    @TearDown(Level.Trial)
+    public void close() {
+      guard.close();
     }
   }
 
@@ -86,6 +109,20 @@ public class MemoryGuardBenchmarks {
     byte[] json = Receipt.encode(receipt);
     state.map.putIfAbsent(key, json);
     return receipt;
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.SingleShotTime)
+  @OutputTimeUnit(TimeUnit.MICROSECONDS)
+  public Receipt newKeyGuard(NewKeyState state, ThreadKeys thread) {
+    return state.guard.execute(thread.keys.next(), Receipt.class, Receipt.CHARGE);
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.AverageTime)
+  @OutputTimeUnit(TimeUnit.NANOSECONDS)
+  public Receipt replayGuard(ReplayState state, Cursor cursor) {
+    return state.guard.execute(cursor.key(state), Receipt.class, Receipt.MUST_NOT_RUN);
   }
 
   @Benchmark

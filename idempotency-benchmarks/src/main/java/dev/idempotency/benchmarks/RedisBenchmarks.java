@@ -1,5 +1,7 @@
 package dev.idempotency.benchmarks;
 
+import dev.idempotency.server.IdempotencyGuard;
+import dev.idempotency.server.redis.RedisIdempotencyStore;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -44,19 +46,29 @@ public class RedisBenchmarks {
   private static final byte[] TOKEN = "0f8e7d6c-5b4a-4392-8a1b-0c2d3e4f5a6b".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] LEASE_MS = Long.toString(Duration.ofSeconds(30).toMillis()).getBytes(StandardCharsets.US_ASCII);
 
+  /** One client, shared by the raw EVALSHA baseline and the guard's store. */
   @State(Scope.Benchmark)
   public static class Client {
     RedisClient jedis;
     byte[] claimSha;
+    IdempotencyGuard guard;
+    final String[] replayKeys = new String[REPLAY_KEYS];
 
     @Setup(Level.Trial)
     public void connect() {
       jedis = newClient();
       claimSha = jedis.scriptLoad(CLAIM_SCRIPT).getBytes(StandardCharsets.US_ASCII);
+      guard = MemoryGuardBenchmarks.newGuard(RedisIdempotencyStore.builder(jedis).build());
+      Keys keys = new Keys();
+      for (int i = 0; i < REPLAY_KEYS; i++) {
+        replayKeys[i] = keys.next();
+        guard.execute(replayKeys[i], Receipt.class, Receipt.CHARGE);
+      }
     }
 
     @TearDown(Level.Trial)
     public void close() {
+      guard.close();
       jedis.close();
     }
   }
@@ -82,6 +94,22 @@ public class RedisBenchmarks {
   @State(Scope.Thread)
   public static class ThreadKeys {
     final Keys keys = new Keys();
+    int replay = (int) (Thread.currentThread().getId() * 977);
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.Throughput)
+  @OutputTimeUnit(TimeUnit.SECONDS)
+  public Receipt newKeyGuard(Client client, ThreadKeys thread) {
+    return client.guard.execute(thread.keys.next(), Receipt.class, Receipt.CHARGE);
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.Throughput)
+  @OutputTimeUnit(TimeUnit.SECONDS)
+  public Receipt replayGuard(Client client, ThreadKeys thread) {
+    String key = client.replayKeys[thread.replay++ & (REPLAY_KEYS - 1)];
+    return client.guard.execute(key, Receipt.class, Receipt.MUST_NOT_RUN);
   }
 
   @Benchmark

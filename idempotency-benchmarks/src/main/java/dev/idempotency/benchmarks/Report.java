@@ -57,7 +57,8 @@ final class Report {
           .append("  `InMemoryIdempotencyStore` to its default maximum size through the guard with fresh keys and a\n")
           .append("  200-byte answer each, divided by the number of entries; next to it, a bare\n")
           .append("  `ConcurrentHashMap<String, byte[]>` holding the same number of 36-character keys and 200-byte\n")
-          .append("  arrays.\n");
+          .append("  arrays (the baseline column). The second line gives each call a 64-character request\n")
+          .append("  fingerprint, as the HTTP layer does.\n");
     }
     md.append("\n## How it is measured\n\n");
     md.append("- JMH 1.37, one fork (a fresh JVM, `-Xms2g -Xmx2g`, default GC) per benchmark and thread\n")

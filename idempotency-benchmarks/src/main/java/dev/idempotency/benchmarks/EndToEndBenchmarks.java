@@ -1,0 +1,188 @@
+package dev.idempotency.benchmarks;
+
+import dev.idempotency.examples.demo.DemoServer;
+import dev.idempotency.examples.demo.UnguardedDemoServer;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import okhttp3.ConnectionPool;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import redis.clients.jedis.HostAndPort;
+
+/**
+ * The demo's payment endpoint over HTTP, with the guard and without it, under a loopback load
+ * generator: the benchmark threads (see the driver: {@value #LOAD_THREADS}) each POST a payment
+ * with a key of their own, never repeated, through one shared OkHttp client, and the score is
+ * payments per second. Server and load generator share this JVM and the machine's cores, on
+ * both sides alike.
+ *
+ * <ul>
+ *   <li>memory: {@link DemoServer} with the in-memory store (and its in-memory ledger) against
+ *       {@link UnguardedDemoServer} with the same ledger;
+ *   <li>Redis: {@link DemoServer} with {@code redis://} (store and ledger in Redis) against
+ *       {@link UnguardedDemoServer} with the Redis ledger.
+ * </ul>
+ */
+public class EndToEndBenchmarks {
+  /** Load generator threads: enough to keep two cores busy through network waits. */
+  public static final int LOAD_THREADS = 8;
+
+  static final MediaType JSON = MediaType.get("application/json");
+  static final byte[] PAYMENT =
+      "{\"account\":\"acc-1\",\"amountCents\":1250,\"currency\":\"EUR\"}".getBytes(StandardCharsets.UTF_8);
+
+  /** One client for all load threads, with room for one kept-alive connection each. */
+  @State(Scope.Benchmark)
+  public static class Load {
+    OkHttpClient client;
+
+    @Setup(Level.Trial)
+    public void start() {
+      client = new OkHttpClient.Builder()
+          .connectionPool(new ConnectionPool(2 * LOAD_THREADS, 5, TimeUnit.MINUTES))
+          .build();
+    }
+
+    @TearDown(Level.Trial)
+    public void stop() {
+      client.dispatcher().executorService().shutdown();
+      client.connectionPool().evictAll();
+    }
+  }
+
+  @State(Scope.Thread)
+  public static class ThreadKeys {
+    final Keys keys = new Keys();
+  }
+
+  @State(Scope.Benchmark)
+  public static class GuardedMemory {
+    DemoServer server;
+    String url;
+
+    @Setup(Level.Trial)
+    public void start() throws IOException {
+      server = DemoServer.start(DemoServer.Options.builder().store("memory").build());
+      url = server.baseUri() + "/payments";
+    }
+
+    @TearDown(Level.Trial)
+    public void stop() {
+      server.close();
+    }
+  }
+
+  @State(Scope.Benchmark)
+  public static class GuardedRedis {
+    DemoServer server;
+    String url;
+
+    @Setup(Level.Trial)
+    public void start() throws IOException {
+      server = DemoServer.start(DemoServer.Options.builder().store("redis://" + redis()).build());
+      url = server.baseUri() + "/payments";
+    }
+
+    @TearDown(Level.Trial)
+    public void stop() {
+      server.close();
+    }
+  }
+
+  @State(Scope.Benchmark)
+  public static class UnguardedMemory {
+    UnguardedDemoServer server;
+    String url;
+
+    @Setup(Level.Trial)
+    public void start() throws IOException {
+      server = UnguardedDemoServer.start(null);
+      url = "http://127.0.0.1:" + server.port() + "/payments";
+    }
+
+    @TearDown(Level.Trial)
+    public void stop() {
+      server.close();
+    }
+  }
+
+  @State(Scope.Benchmark)
+  public static class UnguardedRedis {
+    UnguardedDemoServer server;
+    String url;
+
+    @Setup(Level.Trial)
+    public void start() throws IOException {
+      server = UnguardedDemoServer.start(HostAndPort.from(redis()));
+      url = "http://127.0.0.1:" + server.port() + "/payments";
+    }
+
+    @TearDown(Level.Trial)
+    public void stop() {
+      server.close();
+    }
+  }
+
+  static String redis() {
+    String port = System.getProperty(RedisBenchmarks.PORT_PROPERTY);
+    if (port == null) throw new IllegalStateException("no redis-server: set -D" + RedisBenchmarks.PORT_PROPERTY);
+    return "127.0.0.1:" + port;
+  }
+
+  /** One payment with a fresh key; anything but 201 fails the benchmark. */
+  static int pay(Load load, String url, ThreadKeys thread) throws IOException {
+    Request request = new Request.Builder()
+        .url(url)
+        .header("Idempotency-Key", thread.keys.next())
+        .post(RequestBody.create(PAYMENT, JSON))
+        .build();
+    try (Response response = load.client.newCall(request).execute()) {
+      byte[] body = response.body().bytes();
+      if (response.code() != 201) {
+        throw new IOException("expected 201, got " + response.code() + ": " + new String(body, StandardCharsets.UTF_8));
+      }
+      return body.length;
+    }
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.Throughput)
+  @OutputTimeUnit(TimeUnit.SECONDS)
+  public int guardedMemory(Load load, GuardedMemory server, ThreadKeys thread) throws IOException {
+    return pay(load, server.url, thread);
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.Throughput)
+  @OutputTimeUnit(TimeUnit.SECONDS)
+  public int unguardedMemory(Load load, UnguardedMemory server, ThreadKeys thread) throws IOException {
+    return pay(load, server.url, thread);
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.Throughput)
+  @OutputTimeUnit(TimeUnit.SECONDS)
+  public int guardedRedis(Load load, GuardedRedis server, ThreadKeys thread) throws IOException {
+    return pay(load, server.url, thread);
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.Throughput)
+  @OutputTimeUnit(TimeUnit.SECONDS)
+  public int unguardedRedis(Load load, UnguardedRedis server, ThreadKeys thread) throws IOException {
+    return pay(load, server.url, thread);
+  }
+}
