@@ -1,5 +1,6 @@
 package dev.idempotency.server.redis;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -32,7 +33,7 @@ public final class LocalRedisCluster implements RedisDeployment, AutoCloseable {
   }
 
   /** The extra arguments that make a node cluster-enabled, its state file in {@code dir}. */
-  static List<String> nodeArgs(java.nio.file.Path dir) {
+  static List<String> nodeArgs(Path dir) {
     return List.of(
         "--cluster-enabled", "yes",
         "--cluster-config-file", dir.resolve("nodes.conf").toString(),
