@@ -61,7 +61,8 @@ final class DemoClient {
   /** Runs every action and returns the summary once all have ended. */
   static Summary run(Options o) throws InterruptedException {
     AtomicLong attempts = new AtomicLong();
-    OkHttpClient http = httpClient(o, attempts);
+    AtomicLong noAnswers = new AtomicLong();
+    OkHttpClient http = httpClient(o, attempts, noAnswers);
     ObjectMapper json = new ObjectMapper();
     String runId = UUID.randomUUID().toString().substring(0, 8);
     Tally tally = new Tally();
@@ -96,7 +97,7 @@ final class DemoClient {
       http.dispatcher().executorService().shutdown();
       http.connectionPool().evictAll();
     }
-    return new Summary(o.actions, attempts.get(), tally.replays.get(), tally.inProgressStops.get(),
+    return new Summary(o.actions, attempts.get(), noAnswers.get(), tally.replays.get(), tally.inProgressStops.get(),
         tally.unknownStops.get(), new ArrayList<>(tally.confirmed.values()), o.actions - tally.confirmed.size());
   }
 
@@ -140,7 +141,7 @@ final class DemoClient {
     }
   }
 
-  private static OkHttpClient httpClient(Options o, AtomicLong attempts) {
+  private static OkHttpClient httpClient(Options o, AtomicLong attempts, AtomicLong noAnswers) {
     RetryPolicy retries = RetryPolicy.builder()
         .maxAttempts(MAX_ATTEMPTS)
         .backoff(BASE_DELAY, MAX_DELAY)
@@ -157,9 +158,15 @@ final class DemoClient {
         // After the idempotency interceptor, so it sees every attempt: spread attempts over the
         // servers and give some of them a short read timeout.
         .addInterceptor(chain -> attempt(chain, o, rotation))
+        // Every request that reaches the wire, OkHttp's own silent resends included.
         .addNetworkInterceptor(chain -> {
           attempts.incrementAndGet();
-          return chain.proceed(chain.request());
+          try {
+            return chain.proceed(chain.request());
+          } catch (IOException e) {
+            noAnswers.incrementAndGet();
+            throw e;
+          }
         })
         .build();
   }
@@ -195,13 +202,14 @@ final class DemoClient {
    *
    * @param actions payment actions run
    * @param attempts HTTP requests sent, counting every automatic and manual retry
+   * @param noAnswers attempts that got no answer: a lost answer, a read timeout, a refused connection
    * @param replays actions whose confirming answer was a replay of a stored answer
    * @param inProgressStops tries that stopped on 409/425 "in progress" (tried again later)
    * @param unknownStops tries where the client gave up with the outcome unknown (tried again later)
    * @param confirmed the confirmed payment of each action that has one
    * @param failures actions that did not end with a confirmed payment
    */
-  record Summary(int actions, long attempts, long replays, long inProgressStops, long unknownStops,
+  record Summary(int actions, long attempts, long noAnswers, long replays, long inProgressStops, long unknownStops,
       List<Payment> confirmed, int failures) {
 
     /** HTTP requests beyond the first of each action. */
@@ -217,12 +225,13 @@ final class DemoClient {
       return String.format(
           "actions            %8d%n"
               + "HTTP attempts      %8d%n"
+              + "no answer          %8d%n"
               + "retries            %8d%n"
               + "replays            %8d%n"
               + "in-progress stops  %8d%n"
               + "gave-up stops      %8d%n"
               + "failures           %8d%n",
-          actions, attempts, retries(), replays, inProgressStops, unknownStops, failures);
+          actions, attempts, noAnswers, retries(), replays, inProgressStops, unknownStops, failures);
     }
   }
 

@@ -105,6 +105,7 @@ final class DemoRun {
     b.append("client\n");
     row(b, "actions", c.actions());
     row(b, "HTTP attempts", c.attempts());
+    row(b, "attempts with no answer", c.noAnswers());
     row(b, "retries (same key)", c.retries());
     row(b, "replays", c.replays());
     row(b, "in-progress stops", c.inProgressStops());

@@ -83,10 +83,10 @@ final class EndToEnd {
   }
 
   static void report(String name, DemoClient.Summary c, DemoServer.Stats s, LedgerCheck l) {
-    System.out.printf("%s: actions=%d attempts=%d retries=%d replays=%d inProgressStops=%d gaveUpStops=%d"
+    System.out.printf("%s: actions=%d attempts=%d noAnswers=%d retries=%d replays=%d inProgressStops=%d gaveUpStops=%d"
             + " failures=%d | server: executions=%d failedBefore=%d droppedAfter=%d storeUnavailable=%d"
             + " repeatsRefusedByLedger=%d | ledger: payments=%d duplicates=%d lost=%d%n",
-        name, c.actions(), c.attempts(), c.retries(), c.replays(), c.inProgressStops(), c.unknownStops(),
+        name, c.actions(), c.attempts(), c.noAnswers(), c.retries(), c.replays(), c.inProgressStops(), c.unknownStops(),
         c.failures(), s.executions(), s.failedBefore(), s.droppedAfter(), s.storeUnavailable(),
         s.repeatsRefused(), l.payments(), l.duplicates(), l.lost());
   }
