@@ -41,6 +41,9 @@ import java.util.function.Function;
  * {@code Idempotent-Replayed: true}, and the wrapped handler does not run. A handler that
  * throws gets a 500 answer, and its claim is released so that a retry runs it again.
  *
+ * <p>The request body and the answer are held in memory (the layer fingerprints the one and
+ * stores the other): this suits APIs that take and answer commands, not uploads or streams.
+ *
  * <p>The caller's scope comes from a function of the exchange; the default is the bearer token
  * of {@code Authorization: Bearer <token>}, or one anonymous scope without it. Behind real
  * authentication, use the authenticated principal instead.

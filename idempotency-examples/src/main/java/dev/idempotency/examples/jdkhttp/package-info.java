@@ -1,0 +1,11 @@
+/**
+ * The Idempotency-Key contract for the JDK's {@code com.sun.net.httpserver}: copy
+ * {@link dev.idempotency.examples.jdkhttp.IdempotentExchangeHandler} into your service and wrap
+ * the handlers of the endpoints that change state.
+ *
+ * <pre>{@code
+ * IdempotentHttpHandler layer = IdempotentHttpHandler.builder(guard).build();
+ * server.createContext("/orders", new IdempotentExchangeHandler(layer, ordersHandler));
+ * }</pre>
+ */
+package dev.idempotency.examples.jdkhttp;
