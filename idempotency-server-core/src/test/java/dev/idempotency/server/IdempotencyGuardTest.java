@@ -448,6 +448,57 @@ class IdempotencyGuardTest {
     assertThat(store.renews).hasValue(renewsWhenDone);
   }
 
+  /** Sixteen slow calls at once renew their leases on one thread, not one thread each. */
+  @Test
+  void allCallsOfAGuardRenewOnOneThread() throws Exception {
+    java.util.Set<String> renewingThreads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    AtomicInteger renewals = new AtomicInteger();
+    IdempotencyGuard guard = guard(builder(memory).leaseTtl(Duration.ofMillis(150)).listener(new IdempotencyListener() {
+      @Override
+      public void leaseRenewed(RecordId id) {
+        renewingThreads.add(Thread.currentThread().getName());
+        renewals.incrementAndGet();
+      }
+    }));
+    int calls = 16;
+    CountDownLatch finish = new CountDownLatch(1);
+    ExecutorService pool = Executors.newFixedThreadPool(calls);
+    try {
+      List<Future<String>> futures = new ArrayList<>();
+      for (int i = 0; i < calls; i++) {
+        String key = "k" + i;
+        futures.add(pool.submit(() -> guard.execute(key, String.class, () -> {
+          await(finish);
+          return key;
+        })));
+      }
+      awaitTrue(() -> renewals.get() >= calls * 2);
+      finish.countDown();
+      for (Future<String> f : futures) f.get(30, TimeUnit.SECONDS);
+    } finally {
+      finish.countDown();
+      pool.shutdownNow();
+    }
+    assertThat(renewingThreads).singleElement().asString().startsWith("idempotency-lease-renewal-");
+  }
+
+  @Test
+  void aGivenSchedulerRunsTheRenewalsAndOutlivesTheGuard() throws Exception {
+    java.util.concurrent.ScheduledExecutorService shared = Executors.newSingleThreadScheduledExecutor();
+    try {
+      ScriptedStore store = new ScriptedStore(memory);
+      IdempotencyGuard guard = guard(builder(store).leaseTtl(Duration.ofMillis(150)).renewalScheduler(shared));
+      guard.execute("k", String.class, () -> {
+        awaitTrue(() -> store.renews.get() >= 1);
+        return "v";
+      });
+      guard.close();
+      assertThat(shared.isShutdown()).isFalse();
+    } finally {
+      shared.shutdownNow();
+    }
+  }
+
   @Test
   void aStaleOwnerWhoseLeaseWasTakenOverCannotCompleteAndRenewalStops() {
     ScriptedStore store = new ScriptedStore(memory);
