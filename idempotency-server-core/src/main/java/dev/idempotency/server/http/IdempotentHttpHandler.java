@@ -61,9 +61,11 @@ import java.util.regex.Pattern;
  * <p>Problems are {@code application/problem+json} bodies of {@link Problem}. The record of a key
  * is per caller: {@link HttpRequestView#scope()} keeps one caller's answers from another's.
  *
- * <p>The guard is used as configured (namespace, store, leases, in-progress policy). Leave its
- * failure policy at the default, releasing on every exception: this layer signals "do not store"
- * to the guard with an exception.
+ * <p>The guard is used as configured (namespace, store, leases, in-progress policy, fail-open).
+ * This layer signals "do not store" to the guard with an exception of its own, which also carries
+ * the business code's exceptions through it; so the guard's {@code storeFailuresWhen} predicate
+ * never sees a business exception. Leave it unset: one that accepted every exception would store
+ * a 5xx answer as a failure.
  *
  * <p>This class is threadsafe.
  */

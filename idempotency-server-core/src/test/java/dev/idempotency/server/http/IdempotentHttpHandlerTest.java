@@ -373,6 +373,28 @@ class IdempotentHttpHandlerTest {
   }
 
   @Test
+  void theGuardsStoredFailuresDoNotApply_aBusinessExceptionAlwaysReleases() throws Exception {
+    IdempotencyGuard guard =
+        IdempotencyGuard.builder()
+            .store(new InMemoryIdempotencyStore())
+            .storeFailuresWhen(e -> e instanceof IOException)
+            .build();
+    guards.add(guard);
+    IdempotentHttpHandler handler = IdempotentHttpHandler.builder(guard).build();
+    IOException declined = new IOException("declined");
+    HttpBusinessHandler declinesOnce =
+        request -> {
+          if (calls.getAndIncrement() == 0) throw declined;
+          return createOrder.handle(request);
+        };
+
+    assertThatThrownBy(() -> handler.handle(post(KEY), declinesOnce)).isSameAs(declined);
+
+    assertThat(handler.handle(post(KEY), declinesOnce).status()).isEqualTo(201);
+    assertThat(calls).hasValue(3); // the failure, then the retry's two counters
+  }
+
+  @Test
   void failOpenGuard_storeDown_theBusinessAnswerPassesThrough_evenA5xx() throws Exception {
     IdempotencyGuard guard =
         IdempotencyGuard.builder()
