@@ -66,8 +66,9 @@ class PaymentPageBrowserTest {
   // Selenium looks for a DevTools binding matching this Chromium's version and warns that there
   // is none; this test uses WebDriver only. Held here so the setting is not garbage collected.
   private static final Logger CDP_VERSION_FINDER = quiet("org.openqa.selenium.devtools.CdpVersionFinder");
-  // Found rather than hard-coded, so the scenario says what it needs of the seed.
-  private static final long FIRST_FAILS_SEED = firstFailsSeed();
+  // new Random(4102) draws 0.098, 0.126, 0.840: with failBefore(0.5) the first two payment
+  // requests are answered 503 and the third runs. (Small seeds all start near 0.73.)
+  private static final long TWO_FAILURES_SEED = 4102;
 
   private static Path profile;
   private static ChromeDriverService service;
@@ -102,6 +103,8 @@ class PaymentPageBrowserTest {
         "--disable-component-update",
         "--disable-sync",
         "--disable-extensions",
+        // And no host name resolves: the page is reached at 127.0.0.1 only.
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
         "--window-size=900,1000",
         "--user-data-dir=" + profile);
     service = new ChromeDriverService.Builder()
@@ -180,8 +183,9 @@ class PaymentPageBrowserTest {
 
   @Test
   void failuresBeforeThePaymentAreRetriedWithTheSameKey() throws Exception {
-    // Seeded so that the first request is answered 503, and the run is the same every time.
-    DemoServer server = start(DemoServer.Options.builder().port(0).failBefore(0.5).random(new Random(FIRST_FAILS_SEED)));
+    // Seeded so that the run is the same every time: two 503s, then the payment.
+    DemoServer server = start(
+        DemoServer.Options.builder().port(0).failBefore(0.5).random(new Random(TWO_FAILURES_SEED)));
     RecordingProxy proxy = proxy(server);
     String account = freshAccount("retry");
     openPage(proxy, account);
@@ -191,9 +195,9 @@ class PaymentPageBrowserTest {
     assertThat(awaitOutcome()).as(pageText()).isEqualTo("success");
     assertExactlyOnePayment(server, account);
     List<String> keys = proxy.paymentKeys();
-    assertThat(keys).as("a 503, then the retries until one got through").hasSizeGreaterThanOrEqualTo(2);
+    assertThat(keys).as("503s, then the retry that got through").hasSizeGreaterThanOrEqualTo(2);
     assertThat(new HashSet<>(keys)).containsExactly(text("action-key"));
-    assertThat(logLines()).anyMatch(line -> line.contains("503"));
+    assertThat(logLines()).filteredOn(line -> line.contains(": 503")).hasSizeGreaterThanOrEqualTo(1);
   }
 
   @Test
@@ -218,13 +222,6 @@ class PaymentPageBrowserTest {
     List<String> keys = proxy.paymentKeys();
     assertThat(keys).as("two answers lost, the third read").hasSize(3);
     assertThat(new HashSet<>(keys)).containsExactly(text("action-key"));
-  }
-
-  /** The smallest seed whose Random answers the first request 503 at failBefore(0.5). */
-  private static long firstFailsSeed() {
-    for (long seed = 0; ; seed++) {
-      if (new Random(seed).nextDouble() < 0.5) return seed;
-    }
   }
 
   // ---- helpers -----------------------------------------------------------------------------
