@@ -8,6 +8,7 @@ import dev.idempotency.client.IdempotentAction;
 import dev.idempotency.client.RetryPolicy;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +17,7 @@ import java.util.Objects;
 import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -87,7 +89,7 @@ final class DemoClient {
       for (Future<?> f : futures) {
         try {
           f.get();
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
           throw new IllegalStateException("a client worker failed", e.getCause());
         }
       }
@@ -106,7 +108,7 @@ final class DemoClient {
     IdempotentAction action = IdempotentAction.of("payment:" + runId + ":" + i);
     long amount = FIRST_AMOUNT_CENTS + i;
     byte[] body = ("{\"account\":\"" + o.account + "\",\"amountCents\":" + amount + ",\"currency\":\"EUR\"}")
-        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        .getBytes(StandardCharsets.UTF_8);
     Duration pause = FIRST_PAUSE;
     for (int t = 0; t < MAX_TRIES; t++) {
       Request.Builder request = new Request.Builder()

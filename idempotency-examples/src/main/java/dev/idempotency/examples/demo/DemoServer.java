@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -191,7 +192,7 @@ public final class DemoServer implements AutoCloseable {
 
   private static void health(HttpExchange exchange) throws IOException {
     try (exchange) {
-      Http.sendJson(exchange, 200, "{\"status\":\"ok\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      Http.sendJson(exchange, 200, "{\"status\":\"ok\"}".getBytes(StandardCharsets.UTF_8));
     }
   }
 
