@@ -100,7 +100,10 @@ public final class IdempotentExchangeHandler implements HttpHandler {
   /** Sends {@code response} on {@code exchange}: status, headers and body. */
   public static void send(HttpExchange exchange, HttpResponseView response) throws IOException {
     Headers headers = exchange.getResponseHeaders();
-    response.headers().forEach((name, values) -> headers.put(name, new ArrayList<>(values)));
+    response.headers().forEach((name, values) -> {
+      // The server frames the body itself, from the length given below.
+      if (!isFraming(name)) headers.put(name, new ArrayList<>(values));
+    });
     byte[] body = response.body();
     boolean bodyless = body.length == 0 || "HEAD".equals(exchange.getRequestMethod());
     // The JDK HttpServer reads -1 as "no body" and 0 as "chunked".
@@ -110,6 +113,10 @@ public final class IdempotentExchangeHandler implements HttpHandler {
         out.write(body);
       }
     }
+  }
+
+  private static boolean isFraming(String header) {
+    return "Content-Length".equalsIgnoreCase(header) || "Transfer-Encoding".equalsIgnoreCase(header);
   }
 
   /** The token of {@code Authorization: Bearer <token>}, or the empty string without one. */

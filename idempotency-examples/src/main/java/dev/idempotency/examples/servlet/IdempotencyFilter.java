@@ -118,12 +118,20 @@ public final class IdempotencyFilter implements Filter {
 
   private static void write(HttpResponseView answer, HttpServletResponse response) throws IOException {
     response.setStatus(answer.status());
-    answer.headers().forEach((name, values) -> values.forEach(v -> response.addHeader(name, v)));
+    answer.headers().forEach((name, values) -> {
+      // The container frames the body itself, from the length set below.
+      if (isFraming(name)) return;
+      values.forEach(v -> response.addHeader(name, v));
+    });
     if (answer.body().length > 0) {
       response.setContentLength(answer.body().length);
       response.getOutputStream().write(answer.body());
     }
     response.flushBuffer();
+  }
+
+  private static boolean isFraming(String header) {
+    return "Content-Length".equalsIgnoreCase(header) || "Transfer-Encoding".equalsIgnoreCase(header);
   }
 
   private static String pathWithQuery(HttpServletRequest request) {

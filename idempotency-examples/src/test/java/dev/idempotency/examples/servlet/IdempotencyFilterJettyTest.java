@@ -44,7 +44,9 @@ class IdempotencyFilterJettyTest {
       resp.setContentType("application/json");
       resp.setHeader("Location", "/payments/" + n);
       resp.addCookie(new jakarta.servlet.http.Cookie("session", "s" + n));
-      resp.getWriter().write("{\"id\":\"pay-" + n + "\",\"request\":" + body + "}");
+      byte[] answer = ("{\"id\":\"pay-" + n + "\",\"request\":" + body + "}").getBytes(StandardCharsets.UTF_8);
+      resp.setHeader("Content-Length", Integer.toString(answer.length));
+      resp.getOutputStream().write(answer);
     }
 
     @Override
@@ -101,6 +103,7 @@ class IdempotencyFilterJettyTest {
     assertThat(executions).hasValue(1);
     assertThat(first.statusCode()).isEqualTo(201);
     assertThat(first.headers().firstValue("Idempotent-Replayed")).isEmpty();
+    assertThat(first.headers().allValues("Content-Length")).containsExactly(Integer.toString(first.body().length()));
     assertThat(first.headers().firstValue("Set-Cookie").orElseThrow()).startsWith("session=s1");
     assertThat(second.statusCode()).isEqualTo(201);
     assertThat(second.headers().firstValue("Idempotent-Replayed")).hasValue("true");
