@@ -224,6 +224,31 @@ class PaymentPageBrowserTest {
     assertThat(new HashSet<>(keys)).containsExactly(text("action-key"));
   }
 
+  @Test
+  void aKeyReusedForAnotherPaymentIsADefinitiveFailure() throws Exception {
+    DemoServer server = start(DemoServer.Options.builder().port(0));
+    RecordingProxy proxy = proxy(server);
+    String account = freshAccount("reused");
+    openPage(proxy, account);
+    browser.findElement(By.id("pay")).click();
+    assertThat(awaitOutcome()).as(pageText()).isEqualTo("success");
+    String key = text("action-key");
+    String paymentId = text("payment-id");
+
+    // A pending action with that key but another amount, as a buggy page might leave behind:
+    // the server answers 422, and the page shows the problem and forgets the key.
+    js("sessionStorage.setItem('idempotency-demo.pending-payment', JSON.stringify("
+        + "{key: arguments[0], account: arguments[1], amountCents: 999, currency: 'EUR', attempts: 0}));",
+        key, account);
+    browser.navigate().refresh();
+
+    assertThat(awaitOutcome()).as(pageText()).isEqualTo("failed");
+    assertThat(text("status")).contains("different request");
+    assertThat(sessionPending()).as("a definitive failure forgets the key").isNull();
+    assertThat(proxy.paymentKeys()).containsExactly(key, key);
+    assertExactlyOnePayment(server, account, paymentId);
+  }
+
   // ---- helpers -----------------------------------------------------------------------------
 
   private static Logger quiet(String name) {
@@ -296,8 +321,8 @@ class PaymentPageBrowserTest {
     return js("return sessionStorage.getItem('idempotency-demo.pending-payment');");
   }
 
-  private Object js(String script) {
-    return ((JavascriptExecutor) browser).executeScript(script);
+  private Object js(String script, Object... args) {
+    return ((JavascriptExecutor) browser).executeScript(script, args);
   }
 
   /** What the page shows, for failure messages. */
@@ -307,6 +332,11 @@ class PaymentPageBrowserTest {
 
   /** The ledger holds exactly one payment for {@code account}: the one the page shows. */
   private void assertExactlyOnePayment(DemoServer server, String account) {
+    assertExactlyOnePayment(server, account, text("payment-id"));
+  }
+
+  /** The ledger holds exactly one payment for {@code account}, and its id is {@code id}. */
+  private void assertExactlyOnePayment(DemoServer server, String account, String id) {
     JsonNode ledger = ledger(server, account);
     assertThat(ledger.isArray()).as("the ledger is a JSON array: %s", ledger).isTrue();
     assertThat(ledger).as("payments of %s in the ledger", account).hasSize(1);
@@ -314,7 +344,7 @@ class PaymentPageBrowserTest {
     assertThat(payment.path("account").asText()).isEqualTo(account);
     assertThat(payment.path("amountCents").asLong()).isEqualTo(1250);
     assertThat(payment.path("currency").asText()).isEqualTo("EUR");
-    assertThat(payment.path("id").asText()).as("the id the page shows").isEqualTo(text("payment-id"));
+    assertThat(payment.path("id").asText()).as("the id the page showed").isEqualTo(id);
   }
 
   private JsonNode ledger(DemoServer server, String account) {
