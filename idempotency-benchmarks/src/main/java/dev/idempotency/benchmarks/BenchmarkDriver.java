@@ -22,6 +22,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.results.BenchmarkResult;
+import org.openjdk.jmh.results.IterationResult;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
@@ -29,6 +31,7 @@ import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 import org.openjdk.jmh.runner.options.VerboseMode;
+import org.openjdk.jmh.util.ListStatistics;
 
 /**
  * Runs every benchmark of this module with JMH, in one go, and turns the results into ratios
@@ -68,6 +71,7 @@ public final class BenchmarkDriver {
       String name,
       Class<?> benchmarks,
       List<Integer> threads,
+      int rounds,
       int warmupIterations,
       int measurementIterations,
       Duration iterationTime,
@@ -93,14 +97,14 @@ public final class BenchmarkDriver {
   record Score(String benchmark, int threads, double median, double mean, double error, String unit, int samples) {}
 
   static final List<Group> GROUPS = List.of(
-      // Single shots of NEW_KEY_BATCH calls each: 6 warmup batches (240,000 calls) take the code
-      // through C2.
-      new Group("memory-new", MemoryGuardBenchmarks.class, List.of(1, 2), 6, 8, null,
+      // Two rounds each (A B, then B A). Single shots of NEW_KEY_BATCH calls each: 6 warmup
+      // batches (240,000 calls) take the code through C2.
+      new Group("memory-new", MemoryGuardBenchmarks.class, List.of(1, 2), 2, 6, 4, null,
           MemoryGuardBenchmarks.NEW_KEY_BATCH),
-      new Group("memory-replay", MemoryGuardBenchmarks.class, List.of(1, 2), 2, 3, Duration.ofSeconds(1), 0),
-      new Group("redis", RedisBenchmarks.class, List.of(1, 16), 2, 3, Duration.ofSeconds(1), 0),
-      new Group("client", ClientBenchmarks.class, List.of(1), 2, 5, Duration.ofSeconds(1), 0),
-      new Group("e2e", EndToEndBenchmarks.class, List.of(EndToEndBenchmarks.LOAD_THREADS), 2, 3,
+      new Group("memory-replay", MemoryGuardBenchmarks.class, List.of(1, 2), 2, 2, 2, Duration.ofSeconds(1), 0),
+      new Group("redis", RedisBenchmarks.class, List.of(1, 16), 2, 2, 2, Duration.ofSeconds(1), 0),
+      new Group("client", ClientBenchmarks.class, List.of(1), 2, 2, 3, Duration.ofSeconds(1), 0),
+      new Group("e2e", EndToEndBenchmarks.class, List.of(EndToEndBenchmarks.LOAD_THREADS), 2, 2, 2,
           Duration.ofSeconds(1), 0));
 
   static final List<Row> ROWS = List.of(
@@ -265,11 +269,55 @@ public final class BenchmarkDriver {
     return new ArrayList<>(methods);
   }
 
+  /**
+   * Runs the group's benchmarks at one thread count, {@link Group#rounds()} times, the order of
+   * the benchmarks reversed every other round (A B, then B A): a machine whose load drifts during
+   * the run then weighs on both sides of a ratio alike. A benchmark's score pools the measured
+   * iterations of all its rounds.
+   */
   private static void run(Group group, int threads, RedisServerProcess redis, String profiler,
       Map<String, Score> scores, Map<String, String> failures) {
     List<String> methods = methods(group);
     if (methods.isEmpty()) return;
+    Map<String, ListStatistics> pooled = new LinkedHashMap<>();
+    Map<String, String> units = new LinkedHashMap<>();
+    for (int round = 0; round < group.rounds(); round++) {
+      List<String> order = new ArrayList<>(methods);
+      if (round % 2 == 1) java.util.Collections.reverse(order);
+      for (String method : order) {
+        try {
+          for (RunResult result : new Runner(options(group, threads, redis, profiler, method)).run()) {
+            String unit = result.getPrimaryResult().getScoreUnit();
+            units.put(method, group.batchSize() > 0 ? unit.replace("/op", "") + "/call" : unit);
+            ListStatistics stats = pooled.computeIfAbsent(method, m -> new ListStatistics());
+            double divisor = group.batchSize() > 0 ? group.batchSize() : 1;
+            for (BenchmarkResult benchmark : result.getBenchmarkResults()) {
+              for (IterationResult iteration : benchmark.getIterationResults()) {
+                stats.addValue(iteration.getPrimaryResult().getScore() / divisor);
+              }
+            }
+          }
+        } catch (RunnerException e) {
+          failures.put(key(method, threads), e.toString());
+        }
+      }
+    }
+    for (String method : methods) {
+      ListStatistics stats = pooled.get(method);
+      if (stats == null || stats.getN() == 0) {
+        failures.putIfAbsent(key(method, threads), "failed: see the JMH output above");
+        continue;
+      }
+      scores.put(key(method, threads), new Score(method, threads, stats.getPercentile(50),
+          stats.getMean(), stats.getMeanErrorAt(0.999), units.get(method), (int) stats.getN()));
+    }
+  }
+
+  private static org.openjdk.jmh.runner.options.Options options(
+      Group group, int threads, RedisServerProcess redis, String profiler, String method) {
     ChainedOptionsBuilder builder = new OptionsBuilder()
+        .include("^" + BenchmarkDriver.class.getPackageName().replace(".", "\\.") + "\\."
+            + method.replace(".", "\\.") + "$")
         .forks(1)
         .threads(threads)
         .warmupIterations(group.warmupIterations())
@@ -280,10 +328,6 @@ public final class BenchmarkDriver {
         .shouldDoGC(group.batchSize() > 0)
         .verbosity(VerboseMode.NORMAL)
         .jvmArgs(forkJvmArgs(redis).toArray(String[]::new));
-    for (String method : methods) {
-      builder.include("^" + BenchmarkDriver.class.getPackageName().replace(".", "\\.") + "\\."
-          + method.replace(".", "\\.") + "$");
-    }
     if (group.iterationTime() != null) {
       TimeValue time = TimeValue.milliseconds(group.iterationTime().toMillis());
       builder.warmupTime(time).measurementTime(time);
@@ -292,27 +336,7 @@ public final class BenchmarkDriver {
       builder.mode(Mode.SingleShotTime).warmupBatchSize(group.batchSize()).measurementBatchSize(group.batchSize());
     }
     if (profiler != null && !profiler.isEmpty()) builder.addProfiler(profiler);
-    Collection<RunResult> results;
-    try {
-      results = new Runner(builder.build()).run();
-    } catch (RunnerException e) {
-      for (String method : methods) failures.put(key(method, threads), e.toString());
-      return;
-    }
-    for (RunResult result : results) {
-      String benchmark = result.getParams().getBenchmark();
-      String method = benchmark.substring(BenchmarkDriver.class.getPackageName().length() + 1);
-      var primary = result.getPrimaryResult();
-      double divisor = group.batchSize() > 0 ? group.batchSize() : 1;
-      String unit = primary.getScoreUnit();
-      if (group.batchSize() > 0) unit = unit.replace("/op", "") + "/call";
-      scores.put(key(method, threads), new Score(method, threads,
-          primary.getStatistics().getPercentile(50) / divisor, primary.getScore() / divisor,
-          primary.getScoreError() / divisor, unit, (int) primary.getSampleCount()));
-    }
-    for (String method : methods) {
-      failures.putIfAbsent(key(method, threads), "failed: see the JMH output above");
-    }
+    return builder.build();
   }
 
   static List<String> forkJvmArgs(RedisServerProcess redis) {
@@ -392,7 +416,8 @@ public final class BenchmarkDriver {
     for (Group g : groups) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("threads", g.threads());
-      m.put("forks", 1);
+      m.put("rounds", g.rounds());
+      m.put("forksPerRound", 1);
       m.put("warmupIterations", g.warmupIterations());
       m.put("measurementIterations", g.measurementIterations());
       m.put("iteration", g.batchSize() > 0 ? "single shot of " + g.batchSize() + " calls per thread"

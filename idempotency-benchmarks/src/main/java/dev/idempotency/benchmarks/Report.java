@@ -61,10 +61,13 @@ final class Report {
           .append("  fingerprint, as the HTTP layer does.\n");
     }
     md.append("\n## How it is measured\n\n");
-    md.append("- JMH 1.37, one fork (a fresh JVM, `-Xms2g -Xmx2g`, default GC) per benchmark and thread\n")
-        .append("  count, a GC between iterations; the drivers' settings per group:\n");
+    md.append("- JMH 1.37, a fresh JVM (`-Xms2g -Xmx2g`, default GC) for every run of a benchmark at a\n")
+        .append("  thread count. Each pair is run in rounds, the order reversed every other round (guarded,\n")
+        .append("  baseline, then baseline, guarded), so a load that drifts during the run weighs on both\n")
+        .append("  sides; a score pools the measured iterations of all rounds. Per group:\n");
     for (BenchmarkDriver.Group g : groups) {
       md.append("  - ").append(g.name()).append(": threads ").append(g.threads()).append(", ")
+          .append(g.rounds()).append(" rounds of ")
           .append(g.warmupIterations()).append(" warmup + ").append(g.measurementIterations())
           .append(" measured iterations of ")
           .append(g.batchSize() > 0 ? "one single-shot batch of " + g.batchSize() + " calls per thread"
