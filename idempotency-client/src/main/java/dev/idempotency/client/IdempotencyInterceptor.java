@@ -24,6 +24,11 @@ import okhttp3.Interceptor;
 import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
+import okhttp3.ResponseBody;
+import okio.Buffer;
+import okio.BufferedSource;
+import okio.ForwardingSource;
+import okio.Okio;
 
 /**
  * An OkHttp interceptor that gives each business action one {@code Idempotency-Key}, retries with
@@ -59,14 +64,37 @@ import okhttp3.Response;
  *
  * <h2>What it does with each answer</h2>
  * As the contract's client table says (see {@link ClientDirective}): 2xx is done
- * ({@link IdempotencyOutcome.Succeeded}, key forgotten); 5xx, 408, 429 and no answer at all are
- * retried with the same key within the {@link RetryPolicy}, and when it runs out the outcome is
+ * ({@link IdempotencyOutcome.Succeeded}, key forgotten, once the whole body has arrived: see
+ * below); 5xx, 408, 429 and no answer at all are retried with the same key within the
+ * {@link RetryPolicy}, and when it runs out the outcome is
  * {@link IdempotencyOutcome.Unknown} (key kept); 409 and 425 stop at once
  * ({@link IdempotencyOutcome.InProgress}, key kept); other answers stop
  * ({@link IdempotencyOutcome.DefinitelyFailed}, key forgotten). A request whose body is one-shot
  * or duplex is never sent twice. Each intermediate response is closed before the next attempt.
  * The last response is returned with its outcome attached: {@link IdempotencyOutcome#of}. If the
  * last attempt got no answer, the call throws {@link IdempotencyGaveUpException}.
+ *
+ * <h2>A success is a whole answer</h2>
+ * A 2xx's headers alone do not make a success: the body may still be cut short (a read timeout
+ * or a dropped connection half-way), and a caller that then gets an {@link IOException} would
+ * try the action again; had the key been forgotten, that try would carry a new key and the
+ * server would run the action a second time. So on a 2xx, a replayed one included, the
+ * interceptor reads the body into memory before it forgets the key and reports success; the
+ * response it returns carries that buffered body. If reading the body fails, the attempt counts
+ * as one that got no answer ({@link ClientDirective#forNoAnswer()}): it is retried with the same
+ * key, and if the interceptor gives up the outcome is {@link IdempotencyOutcome.Unknown} and the
+ * key is kept.
+ *
+ * <p>At most {@link Builder#maxBufferedSuccessBody} bytes are buffered (default
+ * {@value #DEFAULT_MAX_BUFFERED_SUCCESS_BODY}, 1 MiB). A longer success body, by its
+ * {@code Content-Length} or as it arrives, is not held in memory: the response is returned
+ * streaming, still {@link IdempotencyOutcome.Succeeded}, and the action's key is forgotten only
+ * when the caller reads that body to its end. If the read fails or the caller closes the body
+ * before its end, the key is kept: trying the action again sends it and gets the server's stored
+ * answer. It is forgotten then when a later try of the action succeeds, when it expires
+ * ({@link IdempotencyKeyRegistry.Builder#keyLifetime}), or when the caller calls
+ * {@link IdempotencyKeyRegistry#forget(IdempotentAction)}. Other answers (409, 425, 4xx, and the
+ * last 5xx when retries run out) are not buffered: their status alone decides.
  *
  * <p>An interrupted thread stops retrying: the call throws {@link InterruptedIOException}, the key
  * is kept and the thread's interrupt stays set. A canceled call stops too.
@@ -76,6 +104,15 @@ import okhttp3.Response;
  * threadsafe.
  */
 public final class IdempotencyInterceptor implements Interceptor {
+  /**
+   * The default {@link Builder#maxBufferedSuccessBody}: 1 MiB. An API's answer to a command (a
+   * payment, an order) is a few hundred bytes to a few KiB of JSON, so this holds any of them
+   * whole; it is also the server integration's default limit on a request body. A thousand
+   * concurrent calls hold about 1 GiB at most this way (the limit plus one 8 KiB read each), and
+   * only while each reads its answer.
+   */
+  public static final long DEFAULT_MAX_BUFFERED_SUCCESS_BODY = 1024 * 1024;
+
   private final IdempotencyKeyRegistry registry;
   private final RetryPolicy retryPolicy;
   private final MissingKeyPolicy missingKeyPolicy;
@@ -84,6 +121,7 @@ public final class IdempotencyInterceptor implements Interceptor {
   private final Sleeper sleeper;
   private final Random random;
   private final RetryBudget budget;
+  private final long maxBufferedSuccessBody;
 
   private IdempotencyInterceptor(Builder b) {
     this.registry = b.registry != null ? b.registry : IdempotencyKeyRegistry.inMemory();
@@ -94,6 +132,7 @@ public final class IdempotencyInterceptor implements Interceptor {
     this.sleeper = b.sleeper;
     this.random = b.random;
     this.budget = new RetryBudget(retryPolicy.budgetTokens());
+    this.maxBufferedSuccessBody = b.maxBufferedSuccessBody;
   }
 
   /** Returns a builder with the defaults. */
@@ -109,6 +148,11 @@ public final class IdempotencyInterceptor implements Interceptor {
   /** The retry policy. */
   public RetryPolicy retryPolicy() {
     return retryPolicy;
+  }
+
+  /** The most bytes of a success body read into memory before the key is forgotten. */
+  public long maxBufferedSuccessBody() {
+    return maxBufferedSuccessBody;
   }
 
   /** The tokens left in this interceptor's shared retry budget. */
@@ -163,7 +207,7 @@ public final class IdempotencyInterceptor implements Interceptor {
   @Override
   public String toString() {
     return "IdempotencyInterceptor(" + retryPolicy + ", " + registry + ", missingKeyPolicy="
-        + missingKeyPolicy + ")";
+        + missingKeyPolicy + ", maxBufferedSuccessBody=" + maxBufferedSuccessBody + ")";
   }
 
   /** The contract's default: the server requires a key for POST and PATCH. */
@@ -182,7 +226,11 @@ public final class IdempotencyInterceptor implements Interceptor {
     return body == null || !(body.isOneShot() || body.isDuplex());
   }
 
-  /** One keyed call: its attempts, waits and outcome. Not threadsafe; lives on one thread. */
+  /**
+   * One keyed call: its attempts, waits and outcome. Not threadsafe; lives on one thread, except
+   * that the end of a streamed success body (see {@link #streamed}) forgets the key on whichever
+   * thread reads it.
+   */
   private final class Exchange {
     private final Chain chain;
     private final Request request;
@@ -217,10 +265,23 @@ public final class IdempotencyInterceptor implements Interceptor {
         ClientDirective directive = directiveFor(status);
         switch (directive) {
           case SUCCEEDED:
+            Response whole;
+            try {
+              whole = buffered(response);
+            } catch (IOException e) {
+              // Headers without the whole body are no answer: the caller could not have read it.
+              response.close();
+              Duration delay = noAnswer(e);
+              waitFor(delay, e);
+              continue;
+            }
             budget.refund(retryPolicy.successRefund());
+            IdempotencyOutcome.Succeeded succeeded = new IdempotencyOutcome.Succeeded(
+                key, attempts, status,
+                IdempotencyHeaders.isReplayed(response.header(IdempotencyHeaders.IDEMPOTENT_REPLAYED)));
+            if (whole == null) return end(streamed(response), succeeded);
             forgetKey();
-            return end(response, new IdempotencyOutcome.Succeeded(key, attempts, status,
-                IdempotencyHeaders.isReplayed(response.header(IdempotencyHeaders.IDEMPOTENT_REPLAYED))));
+            return end(whole, succeeded);
           case STOP_KEEP_KEY:
             return end(response,
                 new IdempotencyOutcome.InProgress(key, attempts, status, retryAfter(response)));
@@ -237,6 +298,58 @@ public final class IdempotencyInterceptor implements Interceptor {
             waitFor(plan.delay, null);
         }
       }
+    }
+
+    /**
+     * Reads a success body whole and returns the response with that body in memory, the original
+     * closed; or returns null, having consumed nothing, if the body is longer than
+     * {@link #maxBufferedSuccessBody}.
+     *
+     * @throws IOException if the body could not be read to its end
+     */
+    private Response buffered(Response response) throws IOException {
+      ResponseBody body = response.body();
+      if (body.contentLength() > maxBufferedSuccessBody) return null;
+      BufferedSource source = body.source();
+      // request() loads bytes into the source's own buffer without consuming them, so a body
+      // found to be too long is still whole for the caller to stream.
+      long probe = maxBufferedSuccessBody == Long.MAX_VALUE
+          ? Long.MAX_VALUE : maxBufferedSuccessBody + 1;
+      if (source.request(probe)) return null;
+      // request() returned false: the source reported its end, so the whole body is here. A
+      // Content-Length body cut short fails above with "unexpected end of stream", a chunked one
+      // without its last chunk likewise.
+      Buffer bytes = new Buffer();
+      bytes.writeAll(source);
+      response.close();
+      return response.newBuilder()
+          .body(ResponseBody.create(bytes, body.contentType(), bytes.size()))
+          .build();
+    }
+
+    /**
+     * A success whose body is too long to buffer: returns it streaming, and forgets the key when
+     * the caller reads the body to its end.
+     */
+    private Response streamed(Response response) {
+      if (action == null) return response;
+      ResponseBody body = response.body();
+      BufferedSource source = Okio.buffer(new ForwardingSource(body.source()) {
+        private boolean ended;
+
+        @Override
+        public long read(Buffer sink, long byteCount) throws IOException {
+          long read = super.read(sink, byteCount);
+          if (read == -1 && !ended) {
+            ended = true;
+            forgetKey();
+          }
+          return read;
+        }
+      });
+      return response.newBuilder()
+          .body(ResponseBody.create(source, body.contentType(), body.contentLength()))
+          .build();
     }
 
     /** The last attempt got no answer: returns the wait before the next, or throws. */
@@ -363,6 +476,7 @@ public final class IdempotencyInterceptor implements Interceptor {
     private Clock clock = Clock.systemUTC();
     private Sleeper sleeper = Sleeper.system();
     private Random random;
+    private long maxBufferedSuccessBody = DEFAULT_MAX_BUFFERED_SUCCESS_BODY;
 
     private Builder() {}
 
@@ -416,6 +530,21 @@ public final class IdempotencyInterceptor implements Interceptor {
      */
     public Builder random(Random random) {
       this.random = Objects.requireNonNull(random, "random");
+      return this;
+    }
+
+    /**
+     * The most bytes of a 2xx body the interceptor reads into memory before it forgets the key
+     * and reports success. Default {@link #DEFAULT_MAX_BUFFERED_SUCCESS_BODY} (1 MiB). A longer
+     * success body is returned streaming and the action's key is forgotten only when the caller
+     * reads it to its end (see the class documentation); 0 streams every non-empty success body
+     * that way.
+     *
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder maxBufferedSuccessBody(long bytes) {
+      if (bytes < 0) throw new IllegalArgumentException("maxBufferedSuccessBody < 0: " + bytes);
+      this.maxBufferedSuccessBody = bytes;
       return this;
     }
 

@@ -13,7 +13,10 @@ import okhttp3.Request;
  * caller put in the header), then for each attempt {@link #attemptStarted} and, if another attempt
  * follows, {@link #retryScheduled}; then {@link #gaveUp} if the outcome is unknown,
  * {@link #keyForgotten} if the action succeeded or definitively failed, and last
- * {@link #callEnded}, exactly once per keyed call.
+ * {@link #callEnded}, exactly once per keyed call. One exception: a success whose body is longer
+ * than {@link IdempotencyInterceptor.Builder#maxBufferedSuccessBody} ends the call first, and
+ * {@link #keyForgotten} follows when the caller reads that body to its end, on the thread that
+ * reads it (or never, if it does not).
  */
 public interface IdempotencyListener {
   /** The listener that does nothing. */
@@ -29,7 +32,10 @@ public interface IdempotencyListener {
   /** The action already had a key, which is sent again (a manual retry of the action). */
   default void keyReused(IdempotentAction action, IdempotencyKey key) {}
 
-  /** The action succeeded or definitively failed, so its key was forgotten. */
+  /**
+   * The action succeeded (its whole answer arrived) or definitively failed, so its key was
+   * forgotten.
+   */
   default void keyForgotten(IdempotentAction action, IdempotencyKey key) {}
 
   /**

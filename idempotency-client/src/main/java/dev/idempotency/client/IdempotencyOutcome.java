@@ -16,14 +16,17 @@ import okhttp3.Response;
  * <table>
  *   <caption>Outcomes</caption>
  *   <tr><th>outcome</th><th>when</th><th>the action's key</th></tr>
- *   <tr><td>{@link Succeeded}</td><td>2xx; {@code replayed()} when the server answered with a
- *       stored answer ({@code Idempotent-Replayed: true})</td><td>forgotten</td></tr>
+ *   <tr><td>{@link Succeeded}</td><td>2xx, its whole body received; {@code replayed()} when the
+ *       server answered with a stored answer ({@code Idempotent-Replayed: true})</td><td>forgotten
+ *       (a body over {@link IdempotencyInterceptor.Builder#maxBufferedSuccessBody}: once the
+ *       caller reads it to its end)</td></tr>
  *   <tr><td>{@link InProgress}</td><td>409 or 425: the first request with this key is still being
  *       processed</td><td>kept: try the action again later</td></tr>
  *   <tr><td>{@link DefinitelyFailed}</td><td>400, 422 and the other 1xx, 3xx and 4xx answers: bad
  *       input or a client bug</td><td>forgotten</td></tr>
- *   <tr><td>{@link Unknown}</td><td>gave up retrying (see {@link GiveUpReason}): the request may
- *       or may not have run</td><td>kept: try the action again later</td></tr>
+ *   <tr><td>{@link Unknown}</td><td>gave up retrying (see {@link GiveUpReason}) after 5xx, 408,
+ *       429, no answer, or a 2xx whose body was cut short: the request may or may not have
+ *       run</td><td>kept: try the action again later</td></tr>
  * </table>
  *
  * <p>Read it from the response with {@link #of(Response)}; when no response came back (the last
@@ -57,7 +60,10 @@ public sealed interface IdempotencyOutcome {
   }
 
   /**
-   * The server answered 2xx: the action is done, exactly once.
+   * The server answered 2xx: the action is done, exactly once. The response's body was read
+   * whole into memory before this was reported, unless it was longer than
+   * {@link IdempotencyInterceptor.Builder#maxBufferedSuccessBody}; then it streams, and the key is
+   * forgotten when the caller reads it to its end.
    *
    * @param status the 2xx status
    * @param replayed true if the server answered with the stored answer of an earlier request
@@ -104,7 +110,9 @@ public sealed interface IdempotencyOutcome {
    *
    * @param reason why it stopped retrying
    * @param lastStatus the status of the last answer (5xx, 408 or 429), if the last attempt got one
-   * @param lastFailure the failure of the last attempt, if it got no answer
+   * @param lastFailure the failure of the last attempt, if it got no answer (or a 2xx whose
+   *     body could not be read to its end: it counts as no answer, and {@code lastStatus} is
+   *     empty)
    */
   record Unknown(IdempotencyKey key, int attempts, GiveUpReason reason, OptionalInt lastStatus,
       Optional<IOException> lastFailure) implements IdempotencyOutcome {

@@ -42,6 +42,10 @@
  *       same key on every automatic retry and every manual retry of the action, until it
  *       succeeds (2xx) or definitively fails (400, 422, other 4xx); then it is forgotten. Keys
  *       expire after 24 hours, the server's retention.
+ *   <li>A 2xx counts once its whole body has arrived: the interceptor reads it into memory (up
+ *       to 1 MiB, {@code maxBufferedSuccessBody}) before it forgets the key, and a body cut short
+ *       is retried with the same key like no answer at all. A longer body streams to the caller,
+ *       and the key is forgotten when the caller reads it to its end.
  *   <li>5xx, 408, 429, a connection failure or a timeout: retried with the same key, with
  *       full-jitter backoff, honouring {@code Retry-After}, within the
  *       {@link dev.idempotency.client.RetryPolicy}'s attempts, deadline and shared budget.
