@@ -10,7 +10,9 @@ import java.io.Closeable;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -51,15 +53,31 @@ import java.util.function.Supplier;
  * {@link IdempotencyStoredFailureException}.
  *
  * <p><b>When storing the result fails</b> after the supplier ran (the store is down), the guard
- * retries briefly, then reports {@link IdempotencyListener#completeFailed} and returns the value
- * anyway: the business effect happened and this caller gets its answer. It does NOT release the
- * claim, since a release would let a retry run the business code a second time at once; the claim
- * stays in progress (repeats are told so) until its lease ends. If the lease was lost while the
- * supplier ran (renewal or completion answers false), the result is not stored either, and
- * {@link IdempotencyListener#leaseLost} is reported.
+ * tries twice more in line (50 ms, then 200 ms later) and then returns the value anyway: the
+ * business effect happened and this caller gets its answer without waiting for the store. It does
+ * NOT release the claim, since a release would let a retry run the business code a second time at
+ * once. It reports {@link IdempotencyListener#completeDeferred} and keeps trying on its renewal
+ * scheduler (the one thread shared by all calls, or the scheduler given to the builder), 100 ms
+ * later, the delay doubling up to 1 s, renewing the lease as it falls due meanwhile; repeats are
+ * told the call is in progress. The first try that gets through stores the result for the
+ * retention ({@link IdempotencyListener#completeRecovered}, then {@code executed}) and repeats
+ * replay it: a store outage shorter than what is left of the lease never runs the business code
+ * twice (if the store keeps its records through the outage; a Redis restarted without persistence
+ * has lost the claim, and completing then answers "not yours"). The guard gives up when the lease
+ * has run out by its clock, measured from the last successful claim or renewal, and reports
+ * {@link IdempotencyListener#completeFailed}: the store has freed the key by then, and a retry runs
+ * the business code again. Renewals made while retrying extend the lease, but only within one lease
+ * TTL after the hand-off, so a store that renews but never completes holds the key for about two
+ * lease TTLs at most. If the lease was lost
+ * (a renewal or a completion answers false), the result is not stored, nothing is tried again, and
+ * {@link IdempotencyListener#leaseLost} is reported. A failure that the
+ * {@linkplain Builder#storeFailuresWhen failure policy} stores takes the same path. {@link #close()}
+ * gives the results still waiting one last try and reports those it cannot store; a JVM that exits
+ * without closing the guard drops them silently, and their keys free when their leases end.
  *
- * <p>This class is immutable and threadsafe. It owns one daemon thread for lease renewals (unless
- * given a scheduler), started on first use and ended when idle or on {@link #close()}.
+ * <p>This class is immutable and threadsafe. It owns one daemon thread for lease renewals and
+ * deferred completions (unless given a scheduler), started on first use and ended when idle or on
+ * {@link #close()}.
  */
 public final class IdempotencyGuard implements Closeable {
   /** The namespace when none is set. Set one per service that shares a store. */
@@ -82,9 +100,13 @@ public final class IdempotencyGuard implements Closeable {
   private static final Duration MAX_IN_PROGRESS_RETRY_AFTER = Duration.ofSeconds(1);
 
   // Storing a result that cost a business effect deserves a few tries: 3 attempts, 50 then 200 ms
-  // apart, ride out a failover or a dropped connection without holding the caller for long.
+  // apart, ride out a failover or a dropped connection without holding the caller for long. A
+  // result still not stored is then retried in the background while its lease lasts.
   private static final int STORE_ATTEMPTS = 3;
   private static final Duration STORE_RETRY_DELAY = Duration.ofMillis(50);
+
+  // close() gives the results still waiting to be stored one last try each, for about this long.
+  private static final Duration CLOSE_GRACE = Duration.ofSeconds(1);
 
   // Waiting for the first call: poll at 10 ms, doubling up to 500 ms: quick for fast calls, at
   // most two polls a second for slow ones.
@@ -125,6 +147,7 @@ public final class IdempotencyGuard implements Closeable {
   private final ScheduledExecutorService scheduler;
   private final boolean ownsScheduler;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final Set<DeferredCompletion> deferred = ConcurrentHashMap.newKeySet();
   private final LeaseRenewal.Events renewalEvents;
 
   private IdempotencyGuard(Builder b) {
@@ -230,6 +253,7 @@ public final class IdempotencyGuard implements Closeable {
     Duration poll = FIRST_POLL;
     while (true) {
       ClaimResult claim;
+      long claimSentAt = clock.millis(); // the lease starts no earlier than this
       try {
         claim = store.claim(id, call.fingerprint(), token, leaseTtl);
       } catch (RuntimeException e) {
@@ -243,7 +267,7 @@ public final class IdempotencyGuard implements Closeable {
       }
 
       if (claim instanceof ClaimResult.Acquired) {
-        return runClaimed(id, token, codec, supplier);
+        return runClaimed(id, token, claimSentAt, codec, supplier);
       }
       if (claim instanceof ClaimResult.Completed completed) {
         byte[] encoded;
@@ -281,10 +305,11 @@ public final class IdempotencyGuard implements Closeable {
   }
 
   private <T> GuardedResult<T> runClaimed(
-      RecordId id, String token, ResultCodec<T> codec, Supplier<? extends T> supplier) {
+      RecordId id, String token, long claimSentAt, ResultCodec<T> codec, Supplier<? extends T> supplier) {
     LeaseRenewal renewal;
     try {
-      renewal = LeaseRenewal.start(scheduler, renewEvery, store, id, token, leaseTtl, renewalEvents);
+      renewal = LeaseRenewal.start(
+          scheduler, renewEvery, store, id, token, leaseTtl, renewalEvents, clock, claimSentAt);
     } catch (RuntimeException e) { // rejected: the scheduler was shut down
       releaseQuietly(id, token);
       throw new IllegalStateException("the guard's renewal scheduler refused the call (closed?)", e);
@@ -294,7 +319,7 @@ public final class IdempotencyGuard implements Closeable {
       value = supplier.get();
     } catch (Throwable t) {
       renewal.stop();
-      if (!renewal.lost()) settleFailure(id, token, t);
+      if (!renewal.lost()) settleFailure(id, token, renewal.grantedAt(), t);
       throw IdempotencyGuard.<RuntimeException>sneaky(t);
     }
     renewal.stop();
@@ -306,12 +331,12 @@ public final class IdempotencyGuard implements Closeable {
       throw e;
     }
     if (!renewal.lost()) {
-      completeOrReport(id, token, stored, () -> report(l -> l.executed(id)));
+      completeOrDefer(id, token, renewal.grantedAt(), stored, () -> report(l -> l.executed(id)));
     }
     return new GuardedResult<>(value, false);
   }
 
-  private void settleFailure(RecordId id, String token, Throwable failure) {
+  private void settleFailure(RecordId id, String token, long grantedAt, Throwable failure) {
     boolean store;
     try {
       store = storeFailuresWhen != null && storeFailuresWhen.test(failure);
@@ -320,22 +345,29 @@ public final class IdempotencyGuard implements Closeable {
       store = false;
     }
     if (store) {
-      completeOrReport(id, token, StoredOutcome.failure(failure), () -> report(l -> l.failureStored(id, failure)));
+      completeOrDefer(
+          id, token, grantedAt, StoredOutcome.failure(failure), () -> report(l -> l.failureStored(id, failure)));
     } else {
       releaseQuietly(id, token);
     }
   }
 
-  /** Completes with a few tries; never throws, never releases (see the class Javadoc). */
-  private void completeOrReport(RecordId id, String token, byte[] stored, Runnable onStored) {
+  /**
+   * Completes with a few tries, then hands the completion to the scheduler; never throws, never
+   * releases, never blocks the caller beyond the in-line tries (see the class Javadoc).
+   *
+   * @param grantedAt when the lease was last granted (the claim or renewal's send time, by the clock)
+   */
+  private void completeOrDefer(RecordId id, String token, long grantedAt, byte[] stored, Runnable onStored) {
     Duration delay = STORE_RETRY_DELAY;
     for (int attempt = 1; ; attempt++) {
       boolean completed;
       try {
         completed = store.complete(id, token, stored, retention);
       } catch (RuntimeException e) {
+        // Interrupted: stop holding the caller, as after the last try; the scheduler carries on.
         if (attempt == STORE_ATTEMPTS || !pause(delay)) {
-          report(l -> l.completeFailed(id, e));
+          defer(id, token, grantedAt, stored, e, onStored);
           return;
         }
         delay = delay.multipliedBy(4);
@@ -344,6 +376,42 @@ public final class IdempotencyGuard implements Closeable {
       if (completed) onStored.run();
       else report(l -> l.leaseLost(id));
       return;
+    }
+  }
+
+  private void defer(
+      RecordId id, String token, long grantedAt, byte[] stored, RuntimeException failure, Runnable onStored) {
+    report(l -> l.completeDeferred(id, failure));
+    DeferredCompletion completion =
+        new DeferredCompletion(
+            store, id, token, stored, retention, leaseTtl, renewEvery, clock, scheduler, grantedAt, failure,
+            new DeferredCompletion.Outcome() {
+              @Override
+              public void stored(DeferredCompletion c) {
+                deferred.remove(c);
+                report(l -> l.completeRecovered(id));
+                onStored.run();
+              }
+
+              @Override
+              public void leaseLost(DeferredCompletion c) {
+                deferred.remove(c);
+                report(l -> l.leaseLost(id));
+              }
+
+              @Override
+              public void failed(DeferredCompletion c, RuntimeException cause) {
+                deferred.remove(c);
+                report(l -> l.completeFailed(id, cause));
+              }
+            });
+    deferred.add(completion);
+    // Added before reading closed, as close() sets closed before reading the set: either close()
+    // ends this completion, or this call sees the guard closed and ends it (both is harmless).
+    if (closed.get()) {
+      completion.endForClose(false);
+    } else {
+      completion.begin();
     }
   }
 
@@ -446,10 +514,22 @@ public final class IdempotencyGuard implements Closeable {
   /**
    * Stops the guard's own renewal thread (not a scheduler given to the builder). Calls that are
    * running lose their renewals; new calls throw {@link IllegalStateException}. Idempotent.
+   *
+   * <p>Results still waiting to be stored (see the class Javadoc) are not dropped silently: each
+   * gets one last try on the closing thread, for about a second in all (plus the time a store call
+   * already in flight takes to answer or time out); each that is not stored then is reported to
+   * {@link IdempotencyListener#completeFailed} (or {@link IdempotencyListener#leaseLost}), and its
+   * key frees when its lease ends. A call still running when the guard closes, and whose result
+   * its in-line tries cannot store, is reported the same way. Nothing is retried after {@code close()}.
    */
   @Override
   public void close() {
-    if (closed.compareAndSet(false, true) && ownsScheduler) scheduler.shutdownNow();
+    if (!closed.compareAndSet(false, true)) return;
+    long graceEnd = System.nanoTime() + CLOSE_GRACE.toNanos();
+    for (DeferredCompletion completion : deferred) {
+      completion.endForClose(System.nanoTime() - graceEnd < 0);
+    }
+    if (ownsScheduler) scheduler.shutdownNow();
   }
 
   /** Pauses the calling thread; injectable so tests wait on a fake clock. */
@@ -582,8 +662,9 @@ public final class IdempotencyGuard implements Closeable {
     }
 
     /**
-     * Runs lease renewals on {@code scheduler}, which the guard never shuts down. Default: one
-     * daemon thread of the guard's own, shared by all its calls, ended by {@link #close()}.
+     * Runs lease renewals, and the retries of results not yet stored, on {@code scheduler}, which
+     * the guard never shuts down ({@link #close()} cancels the guard's own tasks on it). Default:
+     * one daemon thread of the guard's own, shared by all its calls, ended by {@link #close()}.
      */
     public Builder renewalScheduler(ScheduledExecutorService scheduler) {
       this.scheduler = Objects.requireNonNull(scheduler, "scheduler");

@@ -4,8 +4,11 @@ import dev.idempotency.server.store.RecordId;
 
 /**
  * Events of an {@link IdempotencyGuard}, for metrics and logs. Every method has an empty default,
- * so an implementation overrides what it needs. Methods are called on the caller's thread, or on
- * the renewal scheduler's thread for the lease events; they should return quickly. An exception
+ * so an implementation overrides what it needs. Methods are called on the caller's thread, on the
+ * renewal scheduler's thread for the lease events and for the end of a deferred completion
+ * ({@link #completeRecovered} and the {@link #executed} or {@link #failureStored} after it,
+ * {@link #leaseLost}, {@link #completeFailed}), or on the thread that closes the guard for the
+ * completions it ends; they should return quickly. An exception
  * thrown by a listener is logged and otherwise ignored: it never changes the guard's answer.
  *
  * <p>Implementations must be threadsafe.
@@ -41,13 +44,31 @@ public interface IdempotencyListener {
   /**
    * The running call no longer holds its claim: its lease expired (another call may have taken
    * the key over and run the business code too). Renewal stopped. Also reported when completing
-   * finds the claim gone: the result was not stored.
+   * (in line or deferred) finds the claim gone: the result was not stored.
    */
   default void leaseLost(RecordId id) {}
 
   /**
-   * The business code ran but its result could not be stored, even after retries: the claim
-   * stays in progress until its lease ends, then the key is free again.
+   * The business code ran, but storing its result (or its stored failure) failed in line: the
+   * caller got its answer, and the guard keeps trying to store it in the background while the
+   * lease lasts. Repeats are told the call is in progress meanwhile. One of
+   * {@link #completeRecovered}, {@link #leaseLost} or {@link #completeFailed} follows for
+   * {@code id}.
+   *
+   * @param cause the last in-line failure
+   */
+  default void completeDeferred(RecordId id, RuntimeException cause) {}
+
+  /**
+   * A deferred result was stored after all: repeats get the replay, the business code ran once.
+   * Followed by {@link #executed} (or {@link #failureStored}).
+   */
+  default void completeRecovered(RecordId id) {}
+
+  /**
+   * The business code ran but its result could not be stored, even after retrying in the
+   * background until the lease ran out (or until the guard closed): the claim stays in progress
+   * until its lease ends, then the key is free again and a retry runs the business code again.
    */
   default void completeFailed(RecordId id, RuntimeException cause) {}
 

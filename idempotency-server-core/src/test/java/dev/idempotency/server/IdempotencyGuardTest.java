@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
@@ -575,27 +576,255 @@ class IdempotencyGuardTest {
     assertThat(store.completes.get() + store.releases.get() + store.renews.get()).isZero();
   }
 
+  /**
+   * The store is down when the result is stored, for the three in-line tries and more: the caller
+   * gets its value at once, repeats are told "in progress" (the claim is kept, not released), the
+   * guard keeps trying in the background, and once the store is back the result is stored and a
+   * repeat is a replay: the business code ran once.
+   */
   @Test
-  void whenCompletingFailsTheValueIsReturnedAndTheClaimIsKeptNotReleased() {
+  void whenCompletingFailsTheValueIsReturnedAndTheResultIsStoredWhenTheStoreIsBack() {
     ScriptedStore store = new ScriptedStore(memory);
-    List<Duration> pauses = new ArrayList<>();
+    List<Duration> pauses = new CopyOnWriteArrayList<>();
     IdempotencyGuard guard = guard(builder(store).sleeper(pauses::add));
     store.failComplete = new IdempotencyStoreUnavailableException("connection reset");
     AtomicInteger runs = new AtomicInteger();
 
     assertThat(guard.execute("k", String.class, () -> "run " + runs.incrementAndGet())).isEqualTo("run 1");
-    assertThat(store.completes).hasValue(3);
     assertThat(pauses).containsExactly(Duration.ofMillis(50), Duration.ofMillis(200));
     assertThat(store.releases).hasValue(0);
-    assertThat(listener.events).containsExactly("completeFailed");
+    assertThat(listener.events).containsExactly("completeDeferred");
 
     // A retry is told the first is in progress rather than running the business code again...
-    store.failComplete = null;
     assertThatThrownBy(() -> guard.execute("k", String.class, () -> "run " + runs.incrementAndGet()))
         .isInstanceOf(IdempotencyInProgressException.class);
-    // ...until the lease ends.
+    // ...while the guard keeps trying: three tries in line, then two more in the background.
+    awaitTrue(() -> store.completes.get() >= 5);
+    store.failComplete = null;
+    awaitTrue(() -> listener.count("executed") == 1);
+
+    assertThat(guard.execute("k", String.class, () -> "run " + runs.incrementAndGet())).isEqualTo("run 1");
+    assertThat(runs).hasValue(1);
+    assertThat(listener.events).containsExactly("completeDeferred", "inProgress", "completeRecovered", "executed", "replayed");
+    assertThat(pauses).as("the background tries do not sleep on the sleeper").hasSize(2);
+    assertThat(store.releases).hasValue(0);
+  }
+
+  /**
+   * The store stays down past the lease, as the guard's clock measures it from the claim: the
+   * guard reports completeFailed and stops trying. The store has freed the key, and a retry runs
+   * the business code again.
+   */
+  @Test
+  void aStoreDownPastTheLeaseIsReportedAsCompleteFailedAndTheTriesStop() throws Exception {
+    ScriptedStore store = new ScriptedStore(memory);
+    IdempotencyGuard guard = guard(builder(store).sleeper(d -> {}));
+    store.failComplete = new IdempotencyStoreUnavailableException("down");
+    store.failRenew = new IdempotencyStoreUnavailableException("down");
+    AtomicInteger runs = new AtomicInteger();
+
+    assertThat(guard.execute("k", String.class, () -> "run " + runs.incrementAndGet())).isEqualTo("run 1");
+    awaitTrue(() -> store.completes.get() >= 4); // tried in the background
+    assertThat(listener.events).containsExactly("completeDeferred");
+
     clock.advance(IdempotencyGuard.DEFAULT_LEASE_TTL);
+    awaitTrue(() -> listener.count("completeFailed") == 1);
+    int completes = store.completes.get();
+    int renews = store.renews.get();
+    Thread.sleep(1_500); // longer than the longest backoff
+    assertThat(store.completes).as("no try after giving up").hasValue(completes);
+    assertThat(store.renews).hasValue(renews);
+    assertThat(listener.events).containsExactly("completeDeferred", "completeFailed");
+
+    store.failComplete = null;
+    store.failRenew = null;
     assertThat(guard.execute("k", String.class, () -> "run " + runs.incrementAndGet())).isEqualTo("run 2");
+  }
+
+  /**
+   * Storing fails but the store renews (it is up again, or only refuses the larger write): the
+   * lease is renewed while retrying, so the claim outlives the lease that was left; when storing
+   * works the result is stored and replayed.
+   */
+  @Test
+  void whileRetryingTheLeaseIsRenewedSoTheClaimOutlivesTheLeaseLeft() {
+    ScriptedStore store = new ScriptedStore(memory);
+    IdempotencyGuard guard = guard(builder(store).sleeper(d -> {}));
+    store.failComplete = new IdempotencyStoreUnavailableException("OOM command not allowed");
+    RecordId id = new RecordId(NS, "", "k");
+    AtomicInteger runs = new AtomicInteger();
+
+    assertThat(guard.execute("k", String.class, () -> "run " + runs.incrementAndGet())).isEqualTo("run 1");
+    clock.advance(Duration.ofSeconds(20)); // past a renewal period (10 s)
+    awaitTrue(() -> store.renews.get() >= 1);
+    clock.advance(Duration.ofSeconds(20)); // 40 s since the claim: only the renewal holds it
+    int completes = store.completes.get();
+    awaitTrue(() -> store.completes.get() > completes); // a try after the clock moved
+    assertThat(memory.claim(id, "", "other", Duration.ofMinutes(1))).isInstanceOf(ClaimResult.InProgress.class);
+    assertThat(listener.events).containsExactly("completeDeferred");
+
+    store.failComplete = null;
+    awaitTrue(() -> listener.count("executed") == 1);
+    assertThat(guard.execute("k", String.class, () -> "run " + runs.incrementAndGet())).isEqualTo("run 1");
+    assertThat(runs).hasValue(1);
+  }
+
+  /**
+   * A store that renews but never completes does not hold the key for ever: renewals stop one
+   * lease TTL after the hand-off, and the guard gives up when the last renewal's lease ends.
+   */
+  @Test
+  void aStoreThatRenewsButNeverCompletesHoldsTheKeyForTwoLeasesAtMost() {
+    ScriptedStore store = new ScriptedStore(memory);
+    IdempotencyGuard guard = guard(builder(store).sleeper(d -> {}));
+    store.failComplete = new IdempotencyStoreUnavailableException("OOM command not allowed");
+
+    guard.execute("k", String.class, () -> "v");
+    long elapsedSeconds = 0;
+    while (listener.count("completeFailed") == 0) {
+      assertThat(elapsedSeconds).as("gave up within two leases").isLessThanOrEqualTo(60);
+      int completes = store.completes.get();
+      clock.advance(Duration.ofSeconds(10));
+      elapsedSeconds += 10;
+      awaitTrue(() -> store.completes.get() > completes || listener.count("completeFailed") == 1);
+    }
+    assertThat(elapsedSeconds).isEqualTo(50); // renewed at 10 s and 20 s, not at 30 s: 20 + 30
+    assertThat(store.renews).hasValue(2);
+    assertThat(listener.events).containsExactly("completeDeferred", "completeFailed");
+  }
+
+  /** Completing answers false on a background try: the lease was lost; reported, no more tries. */
+  @Test
+  void aLeaseLostWhileRetryingIsReportedAndTheTriesStop() throws Exception {
+    java.util.concurrent.atomic.AtomicBoolean answerFalse = new java.util.concurrent.atomic.AtomicBoolean();
+    ScriptedStore store = new ScriptedStore(memory) {
+      @Override
+      public boolean complete(RecordId id, String ownerToken, byte[] result, Duration retention) {
+        boolean stored = super.complete(id, ownerToken, result, retention);
+        return stored && !answerFalse.get();
+      }
+    };
+    IdempotencyGuard guard = guard(builder(store).sleeper(d -> {}));
+    store.failComplete = new IdempotencyStoreUnavailableException("down");
+
+    assertThat(guard.execute("k", String.class, () -> "v")).isEqualTo("v");
+    awaitTrue(() -> store.completes.get() >= 4);
+    answerFalse.set(true); // stands for "not yours", as after a takeover
+    store.failComplete = null;
+    awaitTrue(() -> listener.count("leaseLost") == 1);
+    int completes = store.completes.get();
+    Thread.sleep(1_500);
+    assertThat(store.completes).as("no try after the lease was lost").hasValue(completes);
+    assertThat(store.renews).hasValue(0);
+    assertThat(listener.events).containsExactly("completeDeferred", "leaseLost");
+  }
+
+  /**
+   * Eight calls whose results wait to be stored at once are all retried on the guard's one
+   * scheduler thread, not a thread each; with a scheduler given to the builder, on that one.
+   */
+  @Test
+  void everyRetryRunsOnTheSharedScheduler() throws Exception {
+    java.util.Set<String> retryThreads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    java.util.concurrent.atomic.AtomicBoolean callersDone = new java.util.concurrent.atomic.AtomicBoolean();
+    ScriptedStore store = new ScriptedStore(memory) {
+      @Override
+      public boolean complete(RecordId id, String ownerToken, byte[] result, Duration retention) {
+        if (callersDone.get()) retryThreads.add(Thread.currentThread().getName());
+        return super.complete(id, ownerToken, result, retention);
+      }
+    };
+    IdempotencyGuard guard = guard(builder(store).sleeper(d -> {}));
+    store.failComplete = new IdempotencyStoreUnavailableException("down");
+    int calls = 8;
+    ExecutorService pool = Executors.newFixedThreadPool(calls);
+    try {
+      List<Future<String>> futures = new ArrayList<>();
+      for (int i = 0; i < calls; i++) {
+        String key = "k" + i;
+        futures.add(pool.submit(() -> guard.execute(key, String.class, () -> key)));
+      }
+      for (Future<String> f : futures) f.get(30, TimeUnit.SECONDS);
+    } finally {
+      pool.shutdownNow();
+    }
+    callersDone.set(true);
+    awaitTrue(() -> store.completes.get() >= calls * 4); // each tried in the background
+    store.failComplete = null;
+    awaitTrue(() -> listener.count("executed") == calls);
+    assertThat(retryThreads).singleElement().asString().startsWith("idempotency-lease-renewal-");
+
+    java.util.concurrent.ScheduledExecutorService given =
+        Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "given-scheduler"));
+    try {
+      callersDone.set(false);
+      retryThreads.clear();
+      IdempotencyGuard onGiven = guard(builder(store).sleeper(d -> {}).renewalScheduler(given));
+      store.failComplete = new IdempotencyStoreUnavailableException("down");
+      onGiven.execute("given", String.class, () -> "v");
+      callersDone.set(true);
+      int completes = store.completes.get();
+      awaitTrue(() -> store.completes.get() > completes);
+      store.failComplete = null;
+      awaitTrue(() -> listener.count("executed") == calls + 1);
+      assertThat(retryThreads).containsExactly("given-scheduler");
+    } finally {
+      given.shutdownNow();
+    }
+  }
+
+  /**
+   * close() does not drop a result still waiting: it gives it one last try and, the store being
+   * down, reports it failed; nothing is tried after. If the store is back, that try stores it.
+   */
+  @Test
+  void closingTheGuardEndsTheResultsStillWaitingAndReportsThem() throws Exception {
+    ScriptedStore store = new ScriptedStore(memory);
+    IdempotencyGuard guard = guard(builder(store).sleeper(d -> {}));
+    store.failComplete = new IdempotencyStoreUnavailableException("down");
+    guard.execute("k", String.class, () -> "v");
+    awaitTrue(() -> store.completes.get() >= 4);
+
+    long started = System.nanoTime();
+    guard.close();
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+    assertThat(listener.events).containsExactly("completeDeferred", "completeFailed");
+    int completes = store.completes.get();
+    Thread.sleep(1_500);
+    assertThat(store.completes).hasValue(completes);
+
+    // The same with a given scheduler, the store back by the time the guard closes: the last try
+    // stores the result, and the given scheduler is left running with none of the guard's tasks.
+    java.util.concurrent.ScheduledThreadPoolExecutor given = new java.util.concurrent.ScheduledThreadPoolExecutor(1);
+    given.setRemoveOnCancelPolicy(true);
+    try {
+      listener.events.clear();
+      IdempotencyGuard onGiven = guard(builder(store).sleeper(d -> {}).renewalScheduler(given));
+      store.failComplete = new IdempotencyStoreUnavailableException("down");
+      onGiven.execute("k2", String.class, () -> "v2");
+      store.failComplete = null;
+      onGiven.close();
+      assertThat(listener.events).containsExactly("completeDeferred", "completeRecovered", "executed");
+      assertThat(given.isShutdown()).isFalse();
+      assertThat(given.getQueue()).isEmpty();
+      assertThat(guard(builder(memory)).execute("k2", String.class, () -> "again")).isEqualTo("v2");
+    } finally {
+      given.shutdownNow();
+    }
+  }
+
+  /** A call still running when the guard closes, whose result cannot be stored, is reported. */
+  @Test
+  void aResultThatCannotBeStoredAfterCloseIsReportedFailed() {
+    ScriptedStore store = new ScriptedStore(memory);
+    IdempotencyGuard guard = guard(builder(store).sleeper(d -> {}));
+    store.failComplete = new IdempotencyStoreUnavailableException("down");
+    assertThat(guard.execute("k", String.class, () -> {
+      guard.close();
+      return "v";
+    })).isEqualTo("v");
+    assertThat(listener.events).containsExactly("completeDeferred", "completeFailed");
+    assertThat(store.completes).hasValue(3);
   }
 
   @Test

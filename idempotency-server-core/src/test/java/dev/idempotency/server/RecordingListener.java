@@ -53,6 +53,16 @@ final class RecordingListener implements IdempotencyListener {
   }
 
   @Override
+  public void completeDeferred(RecordId id, RuntimeException cause) {
+    events.add("completeDeferred");
+  }
+
+  @Override
+  public void completeRecovered(RecordId id) {
+    events.add("completeRecovered");
+  }
+
+  @Override
   public void completeFailed(RecordId id, RuntimeException cause) {
     events.add("completeFailed");
   }
