@@ -30,10 +30,10 @@ import org.openjdk.jmh.annotations.TearDown;
  */
 public class MemoryGuardBenchmarks {
   /**
-   * Calls per thread in one timed batch of the new-key benchmarks: with two threads 80,000 new
+   * Calls per thread in one timed batch of the new-key benchmarks: with two threads 40,000 new
    * records, under the store's default maximum of 100,000, so no batch measures eviction.
    */
-  public static final int NEW_KEY_BATCH = 40_000;
+  public static final int NEW_KEY_BATCH = 20_000;
 
   /** Keys stored before the replay benchmarks; a power of two, cycled through by each thread. */
   public static final int REPLAY_KEYS = 4096;
