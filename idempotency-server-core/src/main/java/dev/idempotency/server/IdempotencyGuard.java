@@ -15,6 +15,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -149,6 +150,15 @@ public final class IdempotencyGuard implements Closeable {
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Set<DeferredCompletion> deferred = ConcurrentHashMap.newKeySet();
   private final LeaseRenewal.Events renewalEvents;
+  // One JSON codec per result class, built once: a codec holds an ObjectReader and an
+  // ObjectWriter, and building them on every call cost about a tenth of a memory-store call.
+  private final ClassValue<ResultCodec<?>> jsonCodecs =
+      new ClassValue<>() {
+        @Override
+        protected ResultCodec<?> computeValue(Class<?> type) {
+          return JsonResultCodec.of(type, objectMapper);
+        }
+      };
 
   private IdempotencyGuard(Builder b) {
     this.store = b.store;
@@ -190,6 +200,16 @@ public final class IdempotencyGuard implements Closeable {
         };
   }
 
+  /**
+   * A fresh owner token: 128 random bits. It must be unique among the claims of a record, not
+   * secret (it never leaves the server), so ThreadLocalRandom serves; UUID.randomUUID() draws from
+   * SecureRandom behind one global lock, which every call, replays included, would pay.
+   */
+  private static String newOwnerToken() {
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    return new UUID(random.nextLong(), random.nextLong()).toString();
+  }
+
   public static Builder builder() {
     return new Builder();
   }
@@ -202,7 +222,9 @@ public final class IdempotencyGuard implements Closeable {
   /** Like {@link #execute(String, Class, Supplier)} with a scope and a fingerprint. */
   public <T> T execute(IdempotentCall call, Class<T> type, Supplier<? extends T> supplier) {
     Objects.requireNonNull(type, "type");
-    return execute(call, JsonResultCodec.of(type, objectMapper), supplier);
+    @SuppressWarnings("unchecked") // jsonCodecs maps each class to a codec of that class
+    ResultCodec<T> codec = (ResultCodec<T>) jsonCodecs.get(type);
+    return execute(call, codec, supplier);
   }
 
   /** Runs {@code supplier} once for {@code key}; a repeat returns the result stored by {@code codec}. */
@@ -247,7 +269,7 @@ public final class IdempotencyGuard implements Closeable {
     if (closed.get()) throw new IllegalStateException("the guard is closed");
     String key = IdempotencyKey.of(call.key()).value();
     RecordId id = new RecordId(namespace, call.scope(), key);
-    String token = UUID.randomUUID().toString();
+    String token = newOwnerToken();
 
     long waitUntil = inProgressPolicy.waits() ? deadlineAfter(inProgressPolicy.maxWait()) : 0;
     Duration poll = FIRST_POLL;
