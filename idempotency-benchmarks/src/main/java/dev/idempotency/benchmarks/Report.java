@@ -62,9 +62,10 @@ final class Report {
     }
     md.append("\n## How it is measured\n\n");
     md.append("- JMH 1.37, a fresh JVM (`-Xms2g -Xmx2g`, default GC) for every run of a benchmark at a\n")
-        .append("  thread count. Each pair is run in rounds, the order reversed every other round (guarded,\n")
-        .append("  baseline, then baseline, guarded), so a load that drifts during the run weighs on both\n")
-        .append("  sides; a score pools the measured iterations of all rounds. Per group:\n");
+        .append("  thread count. The driver can run a pair in rounds, the order reversed every other round,\n")
+        .append("  pooling the measured iterations; the five-minute budget allows one round. Each benchmark\n")
+        .append("  first calls its own operation a fixed number of times in its setup (see the notes below).\n")
+        .append("  Per group:\n");
     for (BenchmarkDriver.Group g : groups) {
       md.append("  - ").append(g.name()).append(": threads ").append(g.threads()).append(", ")
           .append(g.rounds()).append(" rounds of ")
