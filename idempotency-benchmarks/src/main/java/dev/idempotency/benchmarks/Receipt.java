@@ -39,13 +39,13 @@ public record Receipt(
   static Receipt charge() {
     return new Receipt(
         "pay_7Hq2XbQ9kLmN3pRs",
-        "ord_2026-11-27-000123",
+        "ord_000123",
         129_900,
         "EUR",
         "captured",
-        "cus_Z8yWv6Ut4Sr2Qp0O",
+        "cus_Z8yWv6Ut",
         "2026-11-27T06:00:00Z",
-        "Order 123: 1 x annual plan, card ending 4242");
+        "Annual plan");
   }
 
   static byte[] encode(Receipt receipt) {
