@@ -149,7 +149,7 @@ public final class IdempotencyGuard implements Closeable {
   private final boolean ownsScheduler;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Set<DeferredCompletion> deferred = ConcurrentHashMap.newKeySet();
-  private final LeaseRenewal.Events renewalEvents;
+  private final LeaseRenewal.Renewer renewer;
   // One JSON codec per result class, built once: a codec holds an ObjectReader and an
   // ObjectWriter, and building them on every call cost about a tenth of a memory-store call.
   private final ClassValue<ResultCodec<?>> jsonCodecs =
@@ -181,7 +181,7 @@ public final class IdempotencyGuard implements Closeable {
       this.scheduler = newRenewalScheduler();
       this.ownsScheduler = true;
     }
-    this.renewalEvents =
+    LeaseRenewal.Events renewalEvents =
         new LeaseRenewal.Events() {
           @Override
           public void leaseRenewed(RecordId id) {
@@ -198,6 +198,7 @@ public final class IdempotencyGuard implements Closeable {
             report(l -> l.renewFailed(id, cause));
           }
         };
+    this.renewer = new LeaseRenewal.Renewer(scheduler, renewEvery, store, leaseTtl, renewalEvents, clock);
   }
 
   /**
@@ -330,8 +331,7 @@ public final class IdempotencyGuard implements Closeable {
       RecordId id, String token, long claimSentAt, ResultCodec<T> codec, Supplier<? extends T> supplier) {
     LeaseRenewal renewal;
     try {
-      renewal = LeaseRenewal.start(
-          scheduler, renewEvery, store, id, token, leaseTtl, renewalEvents, clock, claimSentAt);
+      renewal = LeaseRenewal.start(renewer, id, token, claimSentAt);
     } catch (RuntimeException e) { // rejected: the scheduler was shut down
       releaseQuietly(id, token);
       throw new IllegalStateException("the guard's renewal scheduler refused the call (closed?)", e);
@@ -507,7 +507,7 @@ public final class IdempotencyGuard implements Closeable {
               t.setDaemon(true);
               return t;
             });
-    executor.setRemoveOnCancelPolicy(true); // a finished call leaves no task behind
+    executor.setRemoveOnCancelPolicy(true); // the renewal task, cancelled when idle, leaves nothing behind
     executor.setKeepAliveTime(RENEWAL_THREAD_KEEP_ALIVE_SECONDS, TimeUnit.SECONDS);
     executor.allowCoreThreadTimeOut(true); // no thread while no call runs
     return executor;
@@ -552,6 +552,7 @@ public final class IdempotencyGuard implements Closeable {
       completion.endForClose(System.nanoTime() - graceEnd < 0);
     }
     if (ownsScheduler) scheduler.shutdownNow();
+    else renewer.stopIfIdle(); // leave the given scheduler none of the guard's tasks
   }
 
   /** Pauses the calling thread; injectable so tests wait on a fake clock. */

@@ -500,6 +500,91 @@ class IdempotencyGuardTest {
     }
   }
 
+  /** A scheduler that counts the tasks given to it and keeps their futures. */
+  static final class CountingScheduler extends java.util.concurrent.ScheduledThreadPoolExecutor {
+    final AtomicInteger scheduled = new AtomicInteger();
+    final List<java.util.concurrent.ScheduledFuture<?>> futures = new CopyOnWriteArrayList<>();
+
+    CountingScheduler() {
+      super(1);
+    }
+
+    private <F extends java.util.concurrent.ScheduledFuture<?>> F counted(F f) {
+      scheduled.incrementAndGet();
+      futures.add(f);
+      return f;
+    }
+
+    @Override
+    public java.util.concurrent.ScheduledFuture<?> schedule(Runnable command, long delay, TimeUnit unit) {
+      return counted(super.schedule(command, delay, unit));
+    }
+
+    @Override
+    public <V> java.util.concurrent.ScheduledFuture<V> schedule(
+        java.util.concurrent.Callable<V> callable, long delay, TimeUnit unit) {
+      return counted(super.schedule(callable, delay, unit));
+    }
+
+    @Override
+    public java.util.concurrent.ScheduledFuture<?> scheduleAtFixedRate(
+        Runnable command, long initialDelay, long period, TimeUnit unit) {
+      return counted(super.scheduleAtFixedRate(command, initialDelay, period, unit));
+    }
+
+    @Override
+    public java.util.concurrent.ScheduledFuture<?> scheduleWithFixedDelay(
+        Runnable command, long initialDelay, long delay, TimeUnit unit) {
+      return counted(super.scheduleWithFixedDelay(command, initialDelay, delay, unit));
+    }
+  }
+
+  /**
+   * Calls that end before their first renewal do not each schedule a renewal task: one task renews
+   * all the claims running, scheduled once while any runs (the one-hour lease puts its first tick
+   * minutes away, past the end of this test).
+   */
+  @Test
+  void quickCallsShareOneRenewalTaskInsteadOfSchedulingOneEach() {
+    CountingScheduler given = new CountingScheduler();
+    try {
+      IdempotencyGuard guard = guard(builder(memory).leaseTtl(Duration.ofHours(1)).renewalScheduler(given));
+      for (int i = 0; i < 100; i++) {
+        assertThat(guard.execute("k" + i, String.class, () -> "v")).isEqualTo("v");
+      }
+      assertThat(given.scheduled).hasValue(1);
+      assertThat(listener.count("executed")).isEqualTo(100);
+    } finally {
+      given.shutdownNow();
+    }
+  }
+
+  /**
+   * The renewal task renews a slow call, and once no call runs it cancels itself, so an idle guard
+   * leaves no task on the scheduler (and its own thread can end); the next slow call starts it
+   * again and is renewed.
+   */
+  @Test
+  void theRenewalTaskEndsWhenNoCallRunsAndStartsAgainForTheNext() {
+    CountingScheduler given = new CountingScheduler();
+    try {
+      ScriptedStore store = new ScriptedStore(memory);
+      IdempotencyGuard guard = guard(builder(store).leaseTtl(Duration.ofMillis(150)).renewalScheduler(given));
+      for (int round = 1; round <= 2; round++) {
+        int before = store.renews.get();
+        guard.execute("k" + round, String.class, () -> {
+          awaitTrue(() -> store.renews.get() >= before + 1);
+          return "v";
+        });
+        int expected = round;
+        awaitTrue(() -> given.futures.size() == expected && given.futures.get(expected - 1).isCancelled());
+      }
+      assertThat(given.scheduled).hasValue(2);
+    } finally {
+      given.shutdownNow();
+    }
+  }
+
   @Test
   void aStaleOwnerWhoseLeaseWasTakenOverCannotCompleteAndRenewalStops() {
     ScriptedStore store = new ScriptedStore(memory);
