@@ -72,13 +72,13 @@ public class GuardCostBreakdown {
     final Keys keys = new Keys();
   }
 
-  /** What the guard does on every call of execute(key, Class, supplier): build a codec. */
+  /** What the guard did on every execute(key, Class, supplier) before 6b3a495: build a codec. */
   @Benchmark
   public Object codecPerCall(Parts parts) {
     return JsonResultCodec.of(Receipt.class, parts.mapper);
   }
 
-  /** The guard's owner token, drawn on every call, replays included. */
+  /** The owner token the guard drew on every call before 6b3a495, replays included. */
   @Benchmark
   public String ownerTokenSecureRandom() {
     return UUID.randomUUID().toString();
@@ -91,7 +91,7 @@ public class GuardCostBreakdown {
     return new UUID(r.nextLong(), r.nextLong()).toString();
   }
 
-  /** What LeaseRenewal costs a call whose supplier returns at once: schedule, then cancel. */
+  /** What LeaseRenewal cost a quick call before 34deebc (one task per call): schedule, then cancel. */
   @Benchmark
   public boolean renewalScheduleCancel(Parts parts) {
     ScheduledFuture<?> f = parts.scheduler.scheduleWithFixedDelay(NOTHING, 10, 10, TimeUnit.SECONDS);
