@@ -17,10 +17,16 @@ import java.util.HexFormat;
  * <p>This class is threadsafe.
  */
 final class RequestFingerprint {
+  // One instance per thread: MessageDigest.getInstance walks the security providers on every
+  // call. digest() resets the instance for the next request.
+  private static final ThreadLocal<MessageDigest> SHA_256 =
+      ThreadLocal.withInitial(RequestFingerprint::newSha256);
+
   private RequestFingerprint() {}
 
   static String of(HttpRequestView request) {
-    MessageDigest sha256 = newSha256();
+    MessageDigest sha256 = SHA_256.get();
+    sha256.reset(); // in case an earlier call failed half-way
     field(sha256, request.method().getBytes(StandardCharsets.UTF_8));
     field(sha256, request.pathWithQuery().getBytes(StandardCharsets.UTF_8));
     field(sha256, request.body());
