@@ -741,10 +741,10 @@ class IdempotencyGuardTest {
 
     assertThat(guard.execute("k", String.class, () -> "run " + runs.incrementAndGet())).isEqualTo("run 1");
     clock.advance(Duration.ofSeconds(20)); // past a renewal period (10 s)
-    awaitTrue(() -> store.renews.get() >= 1);
+    // The renewal has answered, so the store read the clock before the next move: lease to 50 s.
+    awaitTrue(() -> store.renewsAnswered.get() >= 1);
     clock.advance(Duration.ofSeconds(20)); // 40 s since the claim: only the renewal holds it
-    int completes = store.completes.get();
-    awaitTrue(() -> store.completes.get() > completes); // a try after the clock moved
+    awaitTriesAfterTheClockMoved(store);
     assertThat(memory.claim(id, "", "other", Duration.ofMinutes(1))).isInstanceOf(ClaimResult.InProgress.class);
     assertThat(listener.events).containsExactly("completeDeferred");
 
@@ -768,10 +768,9 @@ class IdempotencyGuardTest {
     long elapsedSeconds = 0;
     while (listener.count("completeFailed") == 0) {
       assertThat(elapsedSeconds).as("gave up within two leases").isLessThanOrEqualTo(60);
-      int completes = store.completes.get();
       clock.advance(Duration.ofSeconds(10));
       elapsedSeconds += 10;
-      awaitTrue(() -> store.completes.get() > completes || listener.count("completeFailed") == 1);
+      awaitTriesAfterTheClockMoved(store);
     }
     assertThat(elapsedSeconds).isEqualTo(50); // renewed at 10 s and 20 s, not at 30 s: 20 + 30
     assertThat(store.renews).hasValue(2);
@@ -1016,6 +1015,17 @@ class IdempotencyGuardTest {
         .isInstanceOf(NullPointerException.class).hasMessage("key");
     assertThatThrownBy(() -> guard.execute("k", String.class, null))
         .isInstanceOf(NullPointerException.class).hasMessage("supplier");
+  }
+
+  /**
+   * Waits until a background try of storing the result has run wholly after the clock moved (or
+   * the tries ended): the try in flight when it moved may have read the old time, so this waits
+   * for two answers from {@code complete}; the second try began after the first one ended.
+   */
+  void awaitTriesAfterTheClockMoved(ScriptedStore store) {
+    int answered = store.completesAnswered.get();
+    awaitTrue(() -> store.completesAnswered.get() >= answered + 2
+        || listener.count("completeFailed") + listener.count("leaseLost") > 0);
   }
 
   static void await(CountDownLatch latch) {

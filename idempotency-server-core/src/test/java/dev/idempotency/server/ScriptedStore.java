@@ -20,6 +20,10 @@ class ScriptedStore implements IdempotencyStore {
   final AtomicInteger completes = new AtomicInteger();
   final AtomicInteger renews = new AtomicInteger();
   final AtomicInteger releases = new AtomicInteger();
+  // Calls that have returned or thrown: a test that moves the clock waits for these, so that the
+  // call it waited for cannot read the clock after the move.
+  final AtomicInteger completesAnswered = new AtomicInteger();
+  final AtomicInteger renewsAnswered = new AtomicInteger();
 
   ScriptedStore(IdempotencyStore delegate) {
     this.delegate = delegate;
@@ -39,15 +43,23 @@ class ScriptedStore implements IdempotencyStore {
   @Override
   public boolean complete(RecordId id, String ownerToken, byte[] result, Duration retention) {
     completes.incrementAndGet();
-    if (failComplete != null) throw failComplete;
-    return delegate.complete(id, ownerToken, result, retention);
+    try {
+      if (failComplete != null) throw failComplete;
+      return delegate.complete(id, ownerToken, result, retention);
+    } finally {
+      completesAnswered.incrementAndGet();
+    }
   }
 
   @Override
   public boolean renew(RecordId id, String ownerToken, Duration leaseTtl) {
     renews.incrementAndGet();
-    if (failRenew != null) throw failRenew;
-    return delegate.renew(id, ownerToken, leaseTtl);
+    try {
+      if (failRenew != null) throw failRenew;
+      return delegate.renew(id, ownerToken, leaseTtl);
+    } finally {
+      renewsAnswered.incrementAndGet();
+    }
   }
 
   @Override
