@@ -6,9 +6,11 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * An {@link IdempotencyStore} in this JVM's heap, for a single instance of a service (several
@@ -25,16 +27,21 @@ import java.util.concurrent.atomic.AtomicLong;
  * to be asked for again). It never evicts a claim in progress: when every record is a live claim,
  * {@link #claim} throws {@link IdempotencyCapacityExceededException} and nothing is stored.
  *
- * <p>Design: a {@link ConcurrentHashMap} of immutable records, changed only inside
- * {@code compute} (so each operation is atomic per record), plus two ordered sets of deadlines, one
- * for claims and one for completed records, that each write consults to drop what has expired (a
- * few at a time, no thread and no timer). Caffeine was the first candidate, but its only way to
- * pin an entry is a weight of zero, which takes claims out of the bound: the store would either
- * hold up to twice its maximum or have to resize the cache on every claim. The two sets keep the
- * bound exact and the eviction order explicit, at O(log n) per write. Measured against such a
- * Caffeine prototype (2 threads on 2 cores, 100,000 records, 200-byte answers): about the same
- * rate for claim-and-complete of new keys at capacity (each 0.8x to 1.2x the other across runs),
- * and 1.6x to 2.5x the rate for replays.
+ * <p>Design: a {@link ConcurrentHashMap} of immutable records, each change one atomic
+ * conditional operation on the map ({@code putIfAbsent}, {@code replace} or {@code remove} of the
+ * record read), so a repeat of a completed record is answered by a lock-free read. Expiry is kept
+ * in write order, as Caffeine's {@code expireAfterWrite} keeps it: a guard gives all its records
+ * one lease TTL and one retention, so records written later expire later, and a FIFO queue per
+ * kind (claims, completed records) holds them in deadline order at O(1) per write. A record whose
+ * deadline is earlier than the last one queued (another TTL, a clock set back) goes to an ordered
+ * set instead, so the order stays exact whatever the TTLs. A record replaced or removed is marked
+ * and dropped from its queue when it reaches the head. Each claim drops a few expired records
+ * (no thread, no timer), one thread at a time. Caffeine was the first candidate, but its only way
+ * to pin an entry is a weight of zero, which takes claims out of the bound: the store would either
+ * hold up to twice its maximum or have to resize the cache on every claim.
+ *
+ * <p>The arrays given to {@link #complete} and handed out in {@link ClaimResult.Completed} are
+ * copies: a caller may modify its own.
  *
  * <p>This class is threadsafe.
  */
@@ -49,22 +56,25 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   // Matches the Redis store: longer TTLs are mistakes (and would overflow the clock arithmetic).
   private static final long MAX_TTL_MILLIS = Duration.ofDays(36_525).toMillis();
 
-  // Expired records dropped per write, at most: amortizes the sweep like Caffeine's maintenance,
-  // so no single call pays for a large batch of expiries.
+  // Expired records dropped per claim and per queue, at most: amortizes the sweep like Caffeine's
+  // maintenance, so no single call pays for a large batch of expiries. Replaced records leave the
+  // queues at up to four times that rate (they cost a poll each, no map operation).
   private static final int SWEEP_BATCH = 16;
+  private static final int SWEEP_POLLS = 4 * SWEEP_BATCH;
 
-  private static final Comparator<Deadline> BY_TIME =
-      Comparator.comparingLong(Deadline::at).thenComparingLong(Deadline::seq);
+  private static final ClaimResult MISMATCH = new ClaimResult.FingerprintMismatch();
 
   private final int maximumSize;
   private final Clock clock;
   private final ConcurrentHashMap<RecordId, Entry> records = new ConcurrentHashMap<>();
-  private final ConcurrentSkipListSet<Deadline> leases = new ConcurrentSkipListSet<>(BY_TIME);
-  private final ConcurrentSkipListSet<Deadline> retained = new ConcurrentSkipListSet<>(BY_TIME);
-  // The number of mappings in `records`, changed only inside compute where a mapping appears or
-  // disappears, so that a slot is reserved atomically with the insert.
+  private final Deadlines leases = new Deadlines();
+  private final Deadlines retained = new Deadlines();
+  // The number of records in `records` plus the slots reserved by claims about to insert one: a
+  // claim reserves before it inserts, so the map never holds more than maximumSize records.
   private final AtomicInteger size = new AtomicInteger();
-  private final AtomicLong sequence = new AtomicLong();
+  // Held while removing from the deadline queues: one sweeper at a time, so a peeked head is still
+  // the head when polled. Claims that find it held skip their share of the sweep.
+  private final ReentrantLock sweepLock = new ReentrantLock();
 
   /** A store with the defaults: {@link #DEFAULT_MAXIMUM_SIZE} records, the system UTC clock. */
   public InMemoryIdempotencyStore() {
@@ -96,11 +106,21 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     return size.get();
   }
 
-  /** Drops every expired record now; writes do this a few at a time anyway. */
+  /** The number of records the deadline queues hold, replaced ones not yet dropped included: for tests. */
+  int queuedRecords() {
+    return leases.queued() + retained.queued();
+  }
+
+  /** Drops every expired record now; claims do this a few at a time anyway. */
   public void cleanUp() {
     long now = clock.millis();
-    sweep(leases, now, Integer.MAX_VALUE);
-    sweep(retained, now, Integer.MAX_VALUE);
+    sweepLock.lock();
+    try {
+      leases.sweep(now, Integer.MAX_VALUE, Integer.MAX_VALUE);
+      retained.sweep(now, Integer.MAX_VALUE, Integer.MAX_VALUE);
+    } finally {
+      sweepLock.unlock();
+    }
   }
 
   @Override
@@ -109,36 +129,34 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     Objects.requireNonNull(fingerprint, "fingerprint");
     Objects.requireNonNull(ownerToken, "ownerToken");
     long ttl = ttlMillis(leaseTtl, "leaseTtl");
+    long now = clock.millis();
+    sweepSome(now);
     while (true) {
-      long now = clock.millis();
-      sweep(leases, now, SWEEP_BATCH);
-      sweep(retained, now, SWEEP_BATCH);
-      ClaimResult[] answer = new ClaimResult[1];
-      records.compute(
-          id,
-          (k, e) -> {
-            if (e != null && e.expiredAt(now)) e = drop(e);
-            if (e == null) {
-              if (!reserveSlot()) return null; // answer stays null: full
-              answer[0] = new ClaimResult.Acquired(ownerToken);
-              return inProgress(k, fingerprint, ownerToken, now, ttl);
-            }
-            if (!e.fingerprint.equals(fingerprint)) {
-              answer[0] = new ClaimResult.FingerprintMismatch();
-            } else if (e.completed()) {
-              answer[0] = new ClaimResult.Completed(e.result.clone());
-            } else {
-              answer[0] = new ClaimResult.InProgress(Duration.ofMillis(e.deadline.at - now));
-            }
-            return e;
-          });
-      if (answer[0] != null) return answer[0];
-      if (!evictOneCompleted(now)) {
+      Entry e = records.get(id);
+      if (e != null) {
+        if (!e.expiredAt(now)) return answer(e, fingerprint, now);
+        expire(e);
+        continue; // gone now, by this call or another: look again
+      }
+      if (!reserveSlot()) {
+        if (evictOneCompleted(now)) continue;
         throw new IdempotencyCapacityExceededException(
             "the in-memory idempotency store holds " + maximumSize
                 + " claims in progress, its maximum; retry later");
       }
+      Entry claim = new Entry(id, fingerprint, ownerToken, null, saturatedAdd(now, ttl));
+      if (records.putIfAbsent(id, claim) == null) {
+        leases.add(claim);
+        return new ClaimResult.Acquired(ownerToken);
+      }
+      size.decrementAndGet(); // another claim came first: give the slot back, answer from its record
     }
+  }
+
+  private static ClaimResult answer(Entry e, String fingerprint, long now) {
+    if (!e.fingerprint.equals(fingerprint)) return MISMATCH;
+    if (e.completed()) return new ClaimResult.Completed(e.result.clone());
+    return new ClaimResult.InProgress(Duration.ofMillis(e.expiresAt - now));
   }
 
   @Override
@@ -149,18 +167,16 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     long ttl = ttlMillis(retention, "retention");
     byte[] copy = result.clone();
     long now = clock.millis();
-    boolean[] done = new boolean[1];
-    records.computeIfPresent(
-        id,
-        (k, e) -> {
-          if (!ownedBy(e, ownerToken, now)) return e.expiredAt(now) ? drop(e) : e;
-          leases.remove(e.deadline);
-          Deadline deadline = new Deadline(saturatedAdd(now, ttl), sequence.incrementAndGet(), k);
-          retained.add(deadline);
-          done[0] = true;
-          return new Entry(e.fingerprint, null, copy, deadline);
-        });
-    return done[0];
+    while (true) {
+      Entry e = owned(id, ownerToken, now);
+      if (e == null) return false;
+      Entry done = new Entry(id, e.fingerprint, null, copy, saturatedAdd(now, ttl));
+      if (records.replace(id, e, done)) {
+        e.dead = true;
+        retained.add(done);
+        return true;
+      }
+    }
   }
 
   @Override
@@ -169,16 +185,16 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     Objects.requireNonNull(ownerToken, "ownerToken");
     long ttl = ttlMillis(leaseTtl, "leaseTtl");
     long now = clock.millis();
-    boolean[] done = new boolean[1];
-    records.computeIfPresent(
-        id,
-        (k, e) -> {
-          if (!ownedBy(e, ownerToken, now)) return e.expiredAt(now) ? drop(e) : e;
-          leases.remove(e.deadline);
-          done[0] = true;
-          return inProgress(k, e.fingerprint, ownerToken, now, ttl);
-        });
-    return done[0];
+    while (true) {
+      Entry e = owned(id, ownerToken, now);
+      if (e == null) return false;
+      Entry renewed = new Entry(id, e.fingerprint, ownerToken, null, saturatedAdd(now, ttl));
+      if (records.replace(id, e, renewed)) {
+        e.dead = true;
+        leases.add(renewed);
+        return true;
+      }
+    }
   }
 
   @Override
@@ -186,33 +202,37 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(ownerToken, "ownerToken");
     long now = clock.millis();
-    boolean[] done = new boolean[1];
-    records.computeIfPresent(
-        id,
-        (k, e) -> {
-          if (!ownedBy(e, ownerToken, now)) return e.expiredAt(now) ? drop(e) : e;
-          done[0] = true;
-          return drop(e);
-        });
-    return done[0];
+    while (true) {
+      Entry e = owned(id, ownerToken, now);
+      if (e == null) return false;
+      if (records.remove(id, e)) {
+        size.decrementAndGet();
+        e.dead = true;
+        return true;
+      }
+    }
   }
 
-  private static boolean ownedBy(Entry e, String ownerToken, long now) {
-    return !e.completed() && !e.expiredAt(now) && e.token.equals(ownerToken);
+  /**
+   * The live claim of {@code id} held by {@code ownerToken}, or null (dropping the record if it
+   * expired). The caller changes it only if the map still holds exactly this record.
+   */
+  private Entry owned(RecordId id, String ownerToken, long now) {
+    Entry e = records.get(id);
+    if (e == null) return null;
+    if (e.expiredAt(now)) {
+      expire(e);
+      return null;
+    }
+    return !e.completed() && e.token.equals(ownerToken) ? e : null;
   }
 
-  /** Inside compute: a new claim, its deadline registered. */
-  private Entry inProgress(RecordId id, String fingerprint, String token, long now, long ttl) {
-    Deadline deadline = new Deadline(saturatedAdd(now, ttl), sequence.incrementAndGet(), id);
-    leases.add(deadline);
-    return new Entry(fingerprint, token, null, deadline);
-  }
-
-  /** Inside compute, when the mapping is about to disappear: always returns null. */
-  private Entry drop(Entry e) {
-    (e.completed() ? retained : leases).remove(e.deadline);
-    size.decrementAndGet();
-    return null;
+  /** Drops an expired record, unless the map holds another record for its id by now. */
+  private void expire(Entry e) {
+    if (records.remove(e.id, e)) {
+      size.decrementAndGet();
+      e.dead = true;
+    }
   }
 
   private boolean reserveSlot() {
@@ -223,41 +243,39 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  /** Drops up to {@code max} records of {@code set} whose deadline has passed. */
-  private void sweep(ConcurrentSkipListSet<Deadline> set, long now, int max) {
-    for (int i = 0; i < max; i++) {
-      Deadline d = first(set);
-      if (d == null || d.at > now) return;
-      if (set.remove(d)) {
-        records.computeIfPresent(
-            d.id, (k, e) -> e.deadline == d && e.expiredAt(now) ? drop(e) : e);
-      }
+  /** A claim's share of the sweep: skipped if nothing is due, or another thread is sweeping. */
+  private void sweepSome(long now) {
+    if (!leases.due(now) && !retained.due(now)) return;
+    if (!sweepLock.tryLock()) return;
+    try {
+      leases.sweep(now, SWEEP_BATCH, SWEEP_POLLS);
+      retained.sweep(now, SWEEP_BATCH, SWEEP_POLLS);
+    } finally {
+      sweepLock.unlock();
     }
   }
 
-  /** Evicts the completed record closest to expiry; false if there is none. */
+  /**
+   * Makes room: drops every expired record, and if the store is still full, evicts the completed
+   * record closest to expiry. False if there is none (every record is a live claim).
+   */
   private boolean evictOneCompleted(long now) {
-    sweep(leases, now, Integer.MAX_VALUE);
-    sweep(retained, now, Integer.MAX_VALUE);
-    if (size.get() < maximumSize) return true; // the sweep (or another thread) made room
-    while (true) {
-      Deadline d = retained.pollFirst();
-      if (d == null) return size.get() < maximumSize;
-      boolean[] evicted = new boolean[1];
-      records.computeIfPresent(
-          d.id,
-          (k, e) -> {
-            if (e.deadline != d) return e;
-            evicted[0] = true;
-            return drop(e);
-          });
-      if (evicted[0]) return true;
+    sweepLock.lock();
+    try {
+      leases.sweep(now, Integer.MAX_VALUE, Integer.MAX_VALUE);
+      retained.sweep(now, Integer.MAX_VALUE, Integer.MAX_VALUE);
+      while (size.get() >= maximumSize) {
+        Entry oldest = retained.pollEarliestLive();
+        if (oldest == null) return false;
+        if (records.remove(oldest.id, oldest)) {
+          size.decrementAndGet();
+          oldest.dead = true;
+        }
+      }
+      return true;
+    } finally {
+      sweepLock.unlock();
     }
-  }
-
-  private static Deadline first(ConcurrentSkipListSet<Deadline> set) {
-    // first() throws on an empty set, and another thread may empty it between isEmpty and first.
-    return set.ceiling(Deadline.MIN);
   }
 
   private static long ttlMillis(Duration ttl, String name) {
@@ -276,23 +294,121 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
   }
 
-  /** When a record expires, ordered; {@code seq} tells apart records with the same time. */
-  private record Deadline(long at, long seq, RecordId id) {
-    static final Deadline MIN = new Deadline(Long.MIN_VALUE, Long.MIN_VALUE, null);
+  /**
+   * The records of one kind (claims, or completed records) in deadline order: a FIFO queue in
+   * write order while deadlines arrive in order, which is the case for one guard's records, and an
+   * ordered set for a record whose deadline is earlier than the last one queued. Records are
+   * appended by any thread; only the holder of the sweep lock removes, so a peeked head stays the
+   * head until it polls it.
+   *
+   * <p>Writers racing to append may queue records a few milliseconds out of order (each reads the
+   * last deadline, then appends); such a record is dropped or evicted that much late, never early,
+   * since every drop checks the record's own deadline.
+   */
+  private final class Deadlines {
+    private final ConcurrentLinkedQueue<Entry> inOrder = new ConcurrentLinkedQueue<>();
+    private final ConcurrentSkipListSet<Slot> outOfOrder = new ConcurrentSkipListSet<>(Slot.BY_TIME);
+    private final AtomicLong lastQueued = new AtomicLong(Long.MIN_VALUE);
+    private final AtomicLong sequence = new AtomicLong();
+
+    void add(Entry e) {
+      long last = lastQueued.get();
+      if (e.expiresAt >= last) {
+        // Many records share a millisecond, and so a deadline: most appends write nothing here.
+        if (e.expiresAt > last) lastQueued.compareAndSet(last, e.expiresAt);
+        inOrder.offer(e);
+      } else {
+        outOfOrder.add(new Slot(e.expiresAt, sequence.incrementAndGet(), e));
+      }
+    }
+
+    int queued() {
+      return inOrder.size() + outOfOrder.size();
+    }
+
+    /** Whether a sweep has something to do: a replaced record to forget or an expired one to drop. */
+    boolean due(long now) {
+      Entry head = inOrder.peek();
+      if (head != null && (head.dead || head.expiresAt <= now)) return true;
+      if (outOfOrder.isEmpty()) return false;
+      Slot first = outOfOrder.ceiling(Slot.MIN); // not first(): the sweeper may empty it meanwhile
+      return first != null && (first.entry.dead || first.at <= now);
+    }
+
+    /** Drops up to {@code maxExpired} expired records from each structure; the lock is held. */
+    void sweep(long now, int maxExpired, int maxPolls) {
+      int expired = 0;
+      for (int polls = 0; expired < maxExpired && polls < maxPolls; polls++) {
+        Entry head = inOrder.peek();
+        if (head == null || (!head.dead && head.expiresAt > now)) break;
+        inOrder.poll();
+        if (!head.dead) {
+          expire(head);
+          expired++;
+        }
+      }
+      expired = 0;
+      for (int polls = 0; expired < maxExpired && polls < maxPolls; polls++) {
+        Slot first = outOfOrder.isEmpty() ? null : outOfOrder.first();
+        if (first == null || (!first.entry.dead && first.at > now)) break;
+        outOfOrder.remove(first);
+        if (!first.entry.dead) {
+          expire(first.entry);
+          expired++;
+        }
+      }
+    }
+
+    /** Removes and returns the live record with the earliest deadline, or null; the lock is held. */
+    Entry pollEarliestLive() {
+      while (true) {
+        Entry head = inOrder.peek();
+        if (head != null && head.dead) {
+          inOrder.poll();
+          continue;
+        }
+        Slot first = outOfOrder.isEmpty() ? null : outOfOrder.first();
+        if (first != null && first.entry.dead) {
+          outOfOrder.remove(first);
+          continue;
+        }
+        if (first != null && (head == null || first.at < head.expiresAt)) {
+          outOfOrder.remove(first);
+          return first.entry;
+        }
+        if (head != null) inOrder.poll();
+        return head;
+      }
+    }
   }
 
-  /** One immutable record: a claim ({@code token != null}) or a completed one ({@code result}). */
+  /** A record in the ordered set; {@code seq} tells apart records with the same deadline. */
+  private record Slot(long at, long seq, Entry entry) {
+    static final Slot MIN = new Slot(Long.MIN_VALUE, Long.MIN_VALUE, null);
+    static final Comparator<Slot> BY_TIME = Comparator.comparingLong(Slot::at).thenComparingLong(Slot::seq);
+  }
+
+  /**
+   * One immutable record: a claim ({@code token != null}) or a completed one ({@code result}), and
+   * when it expires. A change replaces it in the map with a new one.
+   */
   private static final class Entry {
+    final RecordId id;
     final String fingerprint;
     final String token;
     final byte[] result;
-    final Deadline deadline;
+    final long expiresAt; // millis by the clock
+    // Set once the map no longer holds this record (replaced or removed), so the queues forget it.
+    // A plain field: a sweeper that reads it late only checks the record's deadline first, and a
+    // drop removes a record only if the map still holds this very one.
+    boolean dead;
 
-    Entry(String fingerprint, String token, byte[] result, Deadline deadline) {
+    Entry(RecordId id, String fingerprint, String token, byte[] result, long expiresAt) {
+      this.id = id;
       this.fingerprint = fingerprint;
       this.token = token;
       this.result = result;
-      this.deadline = deadline;
+      this.expiresAt = expiresAt;
     }
 
     boolean completed() {
@@ -300,7 +416,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     }
 
     boolean expiredAt(long now) {
-      return deadline.at <= now;
+      return expiresAt <= now;
     }
   }
 

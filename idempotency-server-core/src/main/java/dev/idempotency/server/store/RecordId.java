@@ -22,4 +22,20 @@ public record RecordId(String namespace, String scope, String key) {
     if (namespace.isEmpty()) throw new IllegalArgumentException("namespace is empty");
     if (key.isEmpty()) throw new IllegalArgumentException("key is empty");
   }
+
+  // Written out rather than generated: a store hashes and compares an id on every operation, and
+  // the strings cache their own hashes.
+  @Override
+  public int hashCode() {
+    return 31 * (31 * namespace.hashCode() + scope.hashCode()) + key.hashCode();
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o == this
+        || (o instanceof RecordId other
+            && key.equals(other.key)
+            && scope.equals(other.scope)
+            && namespace.equals(other.namespace));
+  }
 }

@@ -188,6 +188,59 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
     assertThat(s.size()).isEqualTo(maximum);
   }
 
+  /**
+   * Writers claim, renew (with a shorter lease: out of deadline order), complete and release
+   * distinct keys while each moves the clock: every answer is the one the state machine gives (an
+   * owner's call answers false only once its lease has ended by the clock), the bound holds, and
+   * once everything has expired the store and its deadline queues are empty: no record and no
+   * queue entry is left behind.
+   */
+  @Test
+  void expiryUnderConcurrentWritersLeavesNothingBehind() throws Exception {
+    int maximum = 2_000;
+    InMemoryIdempotencyStore s = bounded(maximum);
+    int threads = 4;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int thread = t;
+        futures.add(pool.submit(() -> {
+          for (int i = 0; i < 5_000; i++) {
+            clock.advance(Duration.ofMillis(1));
+            RecordId id = id(thread + "-" + i);
+            long claimedBy = clock.millis();
+            assertThat(s.claim(id, "fp", "o", Duration.ofSeconds(2))).isEqualTo(new ClaimResult.Acquired("o"));
+            switch (i % 3) {
+              case 0 -> {
+                if (!s.complete(id, "o", bytes("answer " + i), Duration.ofSeconds(1 + i % 5))) {
+                  assertThat(clock.millis() - claimedBy).as("complete refused: lease over").isGreaterThanOrEqualTo(2_000);
+                }
+              }
+              case 1 -> {
+                if (!s.renew(id, "o", Duration.ofMillis(500))) {
+                  assertThat(clock.millis() - claimedBy).as("renew refused: lease over").isGreaterThanOrEqualTo(2_000);
+                } else if (!s.release(id, "o")) {
+                  assertThat(clock.millis() - claimedBy).as("release refused: lease over").isGreaterThanOrEqualTo(500);
+                }
+              }
+              default -> s.renew(id, "o", Duration.ofMillis(300)); // left to expire
+            }
+            assertThat(s.storedRecords()).isLessThanOrEqualTo(maximum);
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : futures) f.get(60, TimeUnit.SECONDS);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(s.queuedRecords()).as("queued before expiry").isPositive();
+    clock.advance(Duration.ofMinutes(1));
+    assertThat(s.size()).isZero();
+    assertThat(s.queuedRecords()).isZero();
+  }
+
   @Test
   void builderChecksItsArguments() {
     assertThatThrownBy(() -> InMemoryIdempotencyStore.builder().maximumSize(0))
