@@ -293,14 +293,15 @@ public final class IdempotencyGuard implements Closeable {
         return runClaimed(id, token, claimSentAt, codec, supplier);
       }
       if (claim instanceof ClaimResult.Completed completed) {
-        byte[] encoded;
+        byte[] stored = completed.result();
+        int offset;
         try {
-          encoded = StoredOutcome.decode(completed.result());
+          offset = StoredOutcome.valueOffset(stored);
         } catch (IdempotencyStoredFailureException storedFailure) {
           report(l -> l.replayed(id));
           throw storedFailure;
         }
-        T value = codec.decode(encoded);
+        T value = codec.decode(stored, offset, stored.length - offset);
         report(l -> l.replayed(id));
         return new GuardedResult<>(value, true);
       }
@@ -347,7 +348,7 @@ public final class IdempotencyGuard implements Closeable {
     renewal.stop();
     byte[] stored;
     try {
-      stored = StoredOutcome.value(codec.encode(value));
+      stored = StoredOutcome.value(codec, value);
     } catch (RuntimeException e) {
       if (!renewal.lost()) releaseQuietly(id, token);
       throw e;

@@ -1,5 +1,8 @@
 package dev.idempotency.server;
 
+import java.util.Arrays;
+import java.util.Objects;
+
 /**
  * Turns a result into the bytes a store keeps, and back. A replay returns
  * {@code decode(encode(value))}, which must equal the original value.
@@ -11,6 +14,17 @@ public interface ResultCodec<T> {
   byte[] encode(T value);
 
   T decode(byte[] bytes);
+
+  /**
+   * Decodes the {@code length} bytes of {@code bytes} that start at {@code offset}. The guard reads
+   * a stored result with this, past the byte it keeps in front of the codec's bytes, so a codec
+   * that can read a slice (as {@link JsonResultCodec} does) is spared a copy. The default copies
+   * the slice and calls {@link #decode(byte[])}.
+   */
+  default T decode(byte[] bytes, int offset, int length) {
+    Objects.checkFromIndexSize(offset, length, bytes.length);
+    return decode(Arrays.copyOfRange(bytes, offset, offset + length));
+  }
 
   /** JSON with Jackson's default mapper: {@link JsonResultCodec#of(Class)}. */
   static <T> ResultCodec<T> json(Class<T> type) {

@@ -1,7 +1,6 @@
 package dev.idempotency.server;
 
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 
 /**
  * The bytes the guard stores: one tag byte, then either the codec's bytes (a result) or the class
@@ -16,6 +15,12 @@ final class StoredOutcome {
   static final int MAX_MESSAGE_CHARS = 1_000;
 
   private StoredOutcome() {}
+
+  /** The stored form of a result: {@code codec}'s bytes after the tag, in one array for JSON. */
+  static <T> byte[] value(ResultCodec<T> codec, T value) {
+    if (codec instanceof JsonResultCodec<T> json) return json.encodeWithPrefix(value, VALUE);
+    return value(codec.encode(value));
+  }
 
   static byte[] value(byte[] encoded) {
     byte[] out = new byte[encoded.length + 1];
@@ -43,12 +48,15 @@ final class StoredOutcome {
     return out;
   }
 
-  /** The codec's bytes of a stored result; throws the stored failure; or rejects foreign bytes. */
-  static byte[] decode(byte[] stored) {
+  /**
+   * Where the codec's bytes of a stored result start (they run to the end of the array); throws
+   * the stored failure, or rejects foreign bytes.
+   */
+  static int valueOffset(byte[] stored) {
     if (stored.length == 0) throw foreign();
     switch (stored[0]) {
       case VALUE:
-        return Arrays.copyOfRange(stored, 1, stored.length);
+        return 1;
       case FAILURE_WITHOUT_MESSAGE:
         throw new IdempotencyStoredFailureException(
             new String(stored, 1, stored.length - 1, StandardCharsets.UTF_8), null);

@@ -39,6 +39,44 @@ class JsonResultCodecTest {
     }
   }
 
+  /**
+   * The framed form the guard stores is the tag byte, then exactly what encode writes, for small
+   * results and for results longer than Jackson's buffer (written in several pieces); a slice
+   * decodes as the whole array does.
+   */
+  @Test
+  void aPrefixedEncodingIsTheByteThenTheEncodingAndASliceDecodes() {
+    JsonResultCodec<String> codec = JsonResultCodec.of(String.class);
+    for (String value : new String[] {"", "paid", "\u00e9\u20ac".repeat(10), "x".repeat(100_000), null}) {
+      byte[] plain = codec.encode(value);
+      byte[] framed = codec.encodeWithPrefix(value, (byte) 7);
+      assertThat(framed.length).isEqualTo(plain.length + 1);
+      assertThat(framed[0]).isEqualTo((byte) 7);
+      assertThat(java.util.Arrays.copyOfRange(framed, 1, framed.length)).isEqualTo(plain);
+      assertThat(codec.decode(framed, 1, framed.length - 1)).isEqualTo(value);
+    }
+    assertThatThrownBy(() -> codec.decode(new byte[3], 2, 2)).isInstanceOf(IndexOutOfBoundsException.class);
+  }
+
+  /** A codec of one's own gets the slice through the interface's default, as a copy. */
+  @Test
+  void theDefaultSliceDecodeCopiesTheSlice() {
+    ResultCodec<String> utf8 = new ResultCodec<>() {
+      @Override
+      public byte[] encode(String value) {
+        return value.getBytes(StandardCharsets.UTF_8);
+      }
+
+      @Override
+      public String decode(byte[] bytes) {
+        return new String(bytes, StandardCharsets.UTF_8);
+      }
+    };
+    byte[] framed = "#paid!".getBytes(StandardCharsets.UTF_8);
+    assertThat(utf8.decode(framed, 1, 4)).isEqualTo("paid");
+    assertThatThrownBy(() -> utf8.decode(framed, 5, 2)).isInstanceOf(IndexOutOfBoundsException.class);
+  }
+
   @Test
   void jacksonExceptionsDoNotLeak() {
     class Opaque {} // no properties: Jackson refuses empty beans
