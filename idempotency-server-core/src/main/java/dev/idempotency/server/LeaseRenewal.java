@@ -10,7 +10,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Renews one claim while its supplier runs, from the guard's one {@link Renewer}. {@link #stop()}
@@ -25,8 +25,10 @@ final class LeaseRenewal {
   private final Renewer renewer;
   private final RecordId id;
   private final String token;
-  private final ReentrantLock lock = new ReentrantLock();
-  private boolean stopped; // guarded by lock
+  // Its own hash: the renewer's set hashes every claim that starts, and an identity hash is drawn
+  // and installed in the object header on first use, which costs more than this.
+  private final int hash = ThreadLocalRandom.current().nextInt();
+  private boolean stopped; // guarded by this
   private volatile boolean lost;
   private volatile long grantedAt; // millis by clock: when the last successful claim or renewal was sent
   private volatile long nextRenewalNanos; // by System.nanoTime: the renewal falls due then
@@ -54,8 +56,7 @@ final class LeaseRenewal {
   /** Renews if due; called by the renewer's task only. */
   private void renewIfDue(long now) {
     if (now - nextRenewalNanos < 0) return;
-    lock.lock();
-    try {
+    synchronized (this) {
       if (stopped) return;
       Renewer r = renewer;
       boolean renewed;
@@ -77,20 +78,25 @@ final class LeaseRenewal {
         r.unregister(this);
         r.events.leaseLost(id);
       }
-    } finally {
-      lock.unlock();
     }
   }
 
   /** Stops renewing; returns once no renewal is in flight. */
   void stop() {
-    lock.lock();
-    try {
+    synchronized (this) {
       stopped = true;
-    } finally {
-      lock.unlock();
     }
     renewer.unregister(this);
+  }
+
+  @Override
+  public int hashCode() {
+    return hash;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o == this;
   }
 
   /**
