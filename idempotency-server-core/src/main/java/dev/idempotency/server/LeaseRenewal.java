@@ -31,30 +31,39 @@ final class LeaseRenewal {
   private boolean stopped; // guarded by this
   private volatile boolean lost;
   private volatile long grantedAt; // millis by clock: when the last successful claim or renewal was sent
-  private volatile long nextRenewalNanos; // by System.nanoTime: the renewal falls due then
+  // Read and written by the renewer's task only (its runs are ordered, and the concurrent set
+  // publishes the object): whether a tick has seen this claim, and when its renewal falls due then,
+  // by System.nanoTime.
+  private boolean seen;
+  private long nextRenewalNanos;
 
-  private LeaseRenewal(Renewer renewer, RecordId id, String token, long claimedAt, long startNanos) {
+  private LeaseRenewal(Renewer renewer, RecordId id, String token, long claimedAt) {
     this.renewer = renewer;
     this.id = id;
     this.token = token;
     this.grantedAt = claimedAt;
-    this.nextRenewalNanos = startNanos + renewer.everyNanos;
   }
 
   /**
    * Starts renewing a claim acquired by a claim call sent at {@code claimedAt} (millis by the
-   * renewer's clock): the first renewal falls due one renewal period from now.
+   * renewer's clock): the first renewal falls due one renewal period after the renewer's first
+   * tick that sees it (so a call does not read the time to start, see {@link Renewer}).
    *
    * @throws RejectedExecutionException if the renewer's scheduler was shut down
    */
   static LeaseRenewal start(Renewer renewer, RecordId id, String token, long claimedAt) {
-    LeaseRenewal renewal = new LeaseRenewal(renewer, id, token, claimedAt, System.nanoTime());
+    LeaseRenewal renewal = new LeaseRenewal(renewer, id, token, claimedAt);
     renewer.register(renewal);
     return renewal;
   }
 
   /** Renews if due; called by the renewer's task only. */
   private void renewIfDue(long now) {
+    if (!seen) {
+      seen = true;
+      nextRenewalNanos = now + renewer.everyNanos;
+      return;
+    }
     if (now - nextRenewalNanos < 0) return;
     synchronized (this) {
       if (stopped) return;
@@ -132,10 +141,13 @@ final class LeaseRenewal {
    *
    * <p>The task runs every {@code period}: a quarter of the renewal period, or of what the lease
    * leaves after it if that is less. A claim is renewed when one renewal period has passed since
-   * its claim or its last try, at the first tick after that: at most one period late, so within
-   * 1.25 renewal periods of the last grant (12.5 s of the default 30 s lease), and well before the
-   * lease ends even when the renewal fraction is close to 1. Ticks are cheap (a scan of the claims
-   * running, usually none or a few), four per renewal period while any claim runs.
+   * the first tick that saw it, or since its last try, at the first tick after that. The first
+   * renewal is thus at most two periods late (a call does not read the time when it starts: a
+   * time read is a tenth of what the renewal costs a quick call), so within 1.5 renewal periods
+   * of the claim (15 s of the default 30 s lease), and the later ones at most one period late;
+   * every renewal comes before the lease ends (the renewal period plus half of what the lease
+   * leaves after it), even when the renewal fraction is close to 1. Ticks are cheap (a scan of
+   * the claims running, usually none or a few), four per renewal period while any claim runs.
    */
   static final class Renewer implements Runnable {
     private static final System.Logger LOG = System.getLogger(LeaseRenewal.class.getName());
