@@ -139,9 +139,14 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
     assertThat(s.storedRecords()).isEqualTo(1_000);
     clock.advance(Duration.ofMinutes(1));
 
-    // Each write drops a few expired records of each kind: 500 of each go in 32 writes.
-    for (int i = 0; i < 32; i++) s.claim(id("new-" + i), "fp", "o", LONG);
-    assertThat(s.storedRecords()).isEqualTo(32);
+    // One claim in eight drops up to 16 expired records of each kind: 500 of each go within a
+    // few hundred claims (these keys are fixed, so is the count).
+    int claims = 0;
+    while (s.storedRecords() > claims) {
+      assertThat(claims).as("claims before the expired records were gone").isLessThan(400);
+      s.claim(id("new-" + claims++), "fp", "o", LONG);
+    }
+    assertThat(claims).isGreaterThan(32); // a few at a time, not all at once
   }
 
   @Test
