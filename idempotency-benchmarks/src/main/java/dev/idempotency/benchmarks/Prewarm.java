@@ -1,5 +1,7 @@
 package dev.idempotency.benchmarks;
 
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,6 +21,37 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class Prewarm {
   private Prewarm() {}
+
+  /**
+   * Like {@link #run}, then keeps calling {@code operation} on one thread until the JIT compilers
+   * have been idle for {@code quiet}, or until {@code limit} (counted from the start). A count
+   * alone is not enough where one call is a network round trip: -prof comp showed C2 still
+   * compiling the Redis guard's path (Jackson, the guard, the store, Jedis) for about 5 s after
+   * 10,000 calls, 2.5 s of compiler CPU in the first measured second, on the same two cores as
+   * the worker and redis-server, while the raw EVALSHA baseline was compiled within its warmup.
+   * Waiting for a quiet compiler measures both sides compiled.
+   */
+  static void runUntilCompiled(int calls, Duration quiet, Duration limit, Callable<?> operation) {
+    long start = System.nanoTime();
+    long deadline = start + limit.toNanos();
+    run(calls, 1, limit, operation);
+    CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+    if (jit == null || !jit.isCompilationTimeMonitoringSupported()) return;
+    long compiled = jit.getTotalCompilationTime();
+    long quietSince = System.nanoTime();
+    try {
+      while (System.nanoTime() - deadline < 0 && System.nanoTime() - quietSince < quiet.toNanos()) {
+        for (int i = 0; i < 100; i++) operation.call();
+        long now = jit.getTotalCompilationTime();
+        if (now != compiled) {
+          compiled = now;
+          quietSince = System.nanoTime();
+        }
+      }
+    } catch (Exception e) {
+      throw new IllegalStateException("the warmup failed", e);
+    }
+  }
 
   /** Calls {@code operation} {@code calls} times over {@code threads} threads, or until {@code limit}. */
   static void run(int calls, int threads, Duration limit, Callable<?> operation) {

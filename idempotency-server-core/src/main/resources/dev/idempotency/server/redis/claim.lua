@@ -5,7 +5,8 @@
 -- ARGV[3]  the lease in milliseconds, a positive integer
 -- Returns {'A'} acquired, {'C', result} completed, {'P', pttl} in progress,
 -- {'M'} fingerprint mismatch. An expired record is gone (Redis expiry), so it is acquired.
-local rec = redis.call('HMGET', KEYS[1], 'state', 'fingerprint')
+-- The result comes with the first read, so a replay is one command, not two.
+local rec = redis.call('HMGET', KEYS[1], 'state', 'fingerprint', 'result')
 local state = rec[1]
 if not state then
   redis.call('HSET', KEYS[1], 'state', 'p', 'fingerprint', ARGV[1], 'token', ARGV[2])
@@ -16,6 +17,6 @@ if rec[2] ~= ARGV[1] then
   return {'M'}
 end
 if state == 'c' then
-  return {'C', redis.call('HGET', KEYS[1], 'result')}
+  return {'C', rec[3]}
 end
 return {'P', redis.call('PTTL', KEYS[1])}
