@@ -17,9 +17,11 @@ final class Headers {
     Map<String, List<String>> copy = new LinkedHashMap<>();
     for (Map.Entry<String, List<String>> e : headers.entrySet()) {
       String name = Objects.requireNonNull(e.getKey(), "header name");
-      List<String> values = Objects.requireNonNull(e.getValue(), () -> "values of header " + name);
+      List<String> values = e.getValue();
+      // Plain checks: a message supplier would be a new object per header of every request.
+      if (values == null) throw new NullPointerException("values of header " + name);
       for (String value : values) {
-        Objects.requireNonNull(value, () -> "a value of header " + name);
+        if (value == null) throw new NullPointerException("a value of header " + name);
       }
       copy.put(name, List.copyOf(values));
     }
