@@ -18,7 +18,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -128,17 +128,49 @@ public final class IdempotentExchangeHandler implements HttpHandler {
     return authorization.substring(BEARER.length()).trim();
   }
 
-  private static HttpRequestView read(HttpExchange exchange, String scope) throws IOException {
+  private HttpRequestView read(HttpExchange exchange, String scope) throws IOException {
     byte[] body;
     try (InputStream in = exchange.getRequestBody()) {
-      body = in.readAllBytes();
+      body = readBody(exchange.getRequestHeaders(), in, layer.maxBodyBytes());
     }
-    Map<String, List<String>> headers = new LinkedHashMap<>();
-    exchange.getRequestHeaders().forEach((name, values) -> headers.put(name, List.copyOf(values)));
     URI uri = exchange.getRequestURI();
     String pathWithQuery = uri.getRawQuery() == null ? uri.getRawPath() : uri.getRawPath() + "?" + uri.getRawQuery();
+    // The view copies the headers itself.
     return new HttpRequestView(
-        exchange.getRequestMethod(), pathWithQuery, headers, body, Objects.requireNonNull(scope, "scope"));
+        exchange.getRequestMethod(), pathWithQuery, exchange.getRequestHeaders(), body,
+        Objects.requireNonNull(scope, "scope"));
+  }
+
+  /**
+   * The whole body. With a Content-Length the layer accepts, into an array of that size: no
+   * growing buffer to copy from. Otherwise (chunked, or too large: the layer answers 413 by the
+   * length read) as it comes.
+   */
+  private static byte[] readBody(Headers headers, InputStream in, int maxBodyBytes) throws IOException {
+    long length = contentLength(headers);
+    if (length < 0 || length > maxBodyBytes) return in.readAllBytes();
+    byte[] body = new byte[(int) length];
+    int n = in.readNBytes(body, 0, body.length);
+    if (n < body.length) return Arrays.copyOf(body, n);
+    int next = in.read();
+    if (next < 0) return body;
+    // More bytes than announced (the JDK server stops at the length; another exchange may not).
+    ByteArrayOutputStream all = new ByteArrayOutputStream(body.length + 1 + in.available());
+    all.write(body);
+    all.write(next);
+    in.transferTo(all);
+    return all.toByteArray();
+  }
+
+  /** The request's Content-Length, or -1 if it has none or not exactly one that is a number. */
+  private static long contentLength(Headers headers) {
+    List<String> values = headers.get("Content-Length");
+    if (values == null || values.size() != 1) return -1;
+    try {
+      return Long.parseLong(values.get(0).trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 
   private HttpResponseView runCaptured(HttpExchange exchange, byte[] body) throws IOException {
@@ -170,9 +202,8 @@ public final class IdempotentExchangeHandler implements HttpHandler {
       if (status < 0) {
         throw new UncheckedIOException(new IOException("the handler returned without sendResponseHeaders"));
       }
-      Map<String, List<String>> headers = new LinkedHashMap<>();
-      responseHeaders.forEach((name, values) -> headers.put(name, List.copyOf(values)));
-      return new HttpResponseView(status, headers, responseBody.toByteArray());
+      // The view copies the headers itself.
+      return new HttpResponseView(status, responseHeaders, responseBody.toByteArray());
     }
 
     @Override

@@ -7,6 +7,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.idempotency.server.IdempotencyGuard;
 import dev.idempotency.server.http.IdempotentHttpHandler;
 import dev.idempotency.server.store.InMemoryIdempotencyStore;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -123,6 +124,52 @@ class IdempotentExchangeHandlerTest {
     assertThat(missing.headers().firstValue("Content-Type")).hasValue("application/problem+json");
     assertThat(missing.body()).contains("idempotency-key-missing");
     assertThat(executions).hasValue(0);
+  }
+
+  @Test
+  void aChunkedBodyIsTheSameRequestAsAFixedLengthOne() throws Exception {
+    String key = UUID.randomUUID().toString();
+    String body = "{\"item\":7}";
+    HttpResponse<String> fixed = post(key, "alice", body);
+    // No length known up front: the client sends it chunked.
+    HttpRequest chunked = HttpRequest.newBuilder(orders)
+        .header("Idempotency-Key", key)
+        .header("Authorization", "Bearer alice")
+        .POST(HttpRequest.BodyPublishers.ofInputStream(
+            () -> new ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8))))
+        .build();
+    HttpResponse<String> repeat = http.send(chunked, HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> other = post(key, "alice", "{\"item\":8}");
+
+    assertThat(fixed.statusCode()).isEqualTo(201);
+    assertThat(repeat.statusCode()).isEqualTo(201);
+    assertThat(repeat.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+    assertThat(repeat.body()).isEqualTo(fixed.body());
+    assertThat(other.statusCode()).isEqualTo(422);
+    assertThat(executions).hasValue(1);
+  }
+
+  @Test
+  void aBodyOverTheLimitIs413AndRunsNothing() throws Exception {
+    IdempotencyGuard guard = IdempotencyGuard.builder()
+        .store(new InMemoryIdempotencyStore())
+        .namespace("small")
+        .build();
+    IdempotentHttpHandler layer = IdempotentHttpHandler.builder(guard).maxBodyBytes(8).build();
+    server.createContext("/small", new IdempotentExchangeHandler(layer, this::createOrder));
+    URI small = orders.resolve("/small");
+
+    HttpResponse<String> fits = http.send(HttpRequest.newBuilder(small)
+        .header("Idempotency-Key", UUID.randomUUID().toString())
+        .POST(HttpRequest.BodyPublishers.ofString("12345678")).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> over = http.send(HttpRequest.newBuilder(small)
+        .header("Idempotency-Key", UUID.randomUUID().toString())
+        .POST(HttpRequest.BodyPublishers.ofString("123456789")).build(), HttpResponse.BodyHandlers.ofString());
+
+    assertThat(fits.statusCode()).isEqualTo(201);
+    assertThat(over.statusCode()).isEqualTo(413);
+    assertThat(over.body()).contains("idempotency-request-too-large");
+    assertThat(executions).hasValue(1);
   }
 
   @Test

@@ -17,9 +17,11 @@ final class Headers {
     Map<String, List<String>> copy = new LinkedHashMap<>();
     for (Map.Entry<String, List<String>> e : headers.entrySet()) {
       String name = Objects.requireNonNull(e.getKey(), "header name");
-      List<String> values = Objects.requireNonNull(e.getValue(), () -> "values of header " + name);
+      List<String> values = e.getValue();
+      // Plain checks: a message supplier would be a new object per header of every request.
+      if (values == null) throw new NullPointerException("values of header " + name);
       for (String value : values) {
-        Objects.requireNonNull(value, () -> "a value of header " + name);
+        if (value == null) throw new NullPointerException("a value of header " + name);
       }
       copy.put(name, List.copyOf(values));
     }
@@ -28,17 +30,25 @@ final class Headers {
 
   /**
    * Every value of the header called {@code name}, in any case, in map order; an empty list if
-   * there is none. Two map entries that differ only in case both count.
+   * there is none. Two map entries that differ only in case both count. {@code headers} is a map
+   * made by {@link #copyOf}: its value lists are unmodifiable, and one is returned as it is when
+   * a single entry matches (the usual case).
    */
   static List<String> values(Map<String, List<String>> headers, String name) {
     Objects.requireNonNull(name, "name");
-    List<String> found = null;
+    List<String> first = null;
+    List<String> merged = null;
     for (Map.Entry<String, List<String>> e : headers.entrySet()) {
       if (e.getKey().equalsIgnoreCase(name)) {
-        if (found == null) found = new ArrayList<>(e.getValue().size());
-        found.addAll(e.getValue());
+        if (first == null) {
+          first = e.getValue();
+        } else {
+          if (merged == null) merged = new ArrayList<>(first);
+          merged.addAll(e.getValue());
+        }
       }
     }
-    return found == null ? List.of() : Collections.unmodifiableList(found);
+    if (merged != null) return Collections.unmodifiableList(merged);
+    return first == null ? List.of() : first;
   }
 }

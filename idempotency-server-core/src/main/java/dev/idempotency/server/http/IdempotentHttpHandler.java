@@ -273,14 +273,27 @@ public final class IdempotentHttpHandler {
   private HttpResponseView storedForm(HttpResponseView answer) {
     HttpResponseView redacted =
         Objects.requireNonNull(redactor.apply(answer), "the redactor returned null");
+    // Views are immutable: one whose headers are all allowed is its own stored form.
+    if (allAllowed(redacted.headers())) return redacted;
     return new HttpResponseView(
         redacted.status(), allowedHeaders(redacted.headers()), redacted.body());
+  }
+
+  private boolean allAllowed(Map<String, List<String>> headers) {
+    for (String name : headers.keySet()) {
+      if (!isStored(name)) return false;
+    }
+    return true;
+  }
+
+  private boolean isStored(String name) {
+    return storedHeaders.contains(name) && !NEVER_STORED.contains(name);
   }
 
   private Map<String, List<String>> allowedHeaders(Map<String, List<String>> headers) {
     Map<String, List<String>> allowed = new LinkedHashMap<>();
     for (Map.Entry<String, List<String>> e : headers.entrySet()) {
-      if (storedHeaders.contains(e.getKey()) && !NEVER_STORED.contains(e.getKey())) {
+      if (isStored(e.getKey())) {
         allowed.put(e.getKey(), e.getValue());
       }
     }

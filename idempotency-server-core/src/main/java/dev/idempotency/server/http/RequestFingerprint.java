@@ -1,6 +1,5 @@
 package dev.idempotency.server.http;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -17,33 +16,49 @@ import java.util.HexFormat;
  * <p>This class is threadsafe.
  */
 final class RequestFingerprint {
-  // One instance per thread: MessageDigest.getInstance walks the security providers on every
-  // call. digest() resets the instance for the next request.
-  private static final ThreadLocal<MessageDigest> SHA_256 =
-      ThreadLocal.withInitial(RequestFingerprint::newSha256);
+  // One digest per thread: MessageDigest.getInstance walks the security providers on every
+  // call. digest() resets it for the next request.
+  private static final ThreadLocal<Sha256> SHA_256 = ThreadLocal.withInitial(Sha256::new);
+  private static final HexFormat HEX = HexFormat.of();
 
   private RequestFingerprint() {}
 
   static String of(HttpRequestView request) {
-    MessageDigest sha256 = SHA_256.get();
-    sha256.reset(); // in case an earlier call failed half-way
-    field(sha256, request.method().getBytes(StandardCharsets.UTF_8));
-    field(sha256, request.pathWithQuery().getBytes(StandardCharsets.UTF_8));
-    field(sha256, request.body());
-    return HexFormat.of().formatHex(sha256.digest());
-  }
-
-  private static void field(MessageDigest digest, byte[] bytes) {
-    digest.update(ByteBuffer.allocate(4).putInt(bytes.length).array());
-    digest.update(bytes);
-  }
-
-  private static MessageDigest newSha256() {
+    Sha256 sha256 = SHA_256.get();
     try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      // Every Java platform must provide SHA-256 (java.security.MessageDigest's Javadoc).
-      throw new AssertionError(e);
+      sha256.field(request.method().getBytes(StandardCharsets.UTF_8));
+      sha256.field(request.pathWithQuery().getBytes(StandardCharsets.UTF_8));
+      sha256.field(request.body());
+      return HEX.formatHex(sha256.digest.digest());
+    } catch (RuntimeException | Error e) {
+      // Failed half-way: the next request must not start from these bytes.
+      sha256.digest.reset();
+      throw e;
+    }
+  }
+
+  /** A thread's digest, with room for a length prefix. Not threadsafe. */
+  private static final class Sha256 {
+    final MessageDigest digest;
+    private final byte[] length = new byte[4];
+
+    Sha256() {
+      try {
+        digest = MessageDigest.getInstance("SHA-256");
+      } catch (NoSuchAlgorithmException e) {
+        // Every Java platform must provide SHA-256 (java.security.MessageDigest's Javadoc).
+        throw new AssertionError(e);
+      }
+    }
+
+    void field(byte[] bytes) {
+      int n = bytes.length;
+      length[0] = (byte) (n >>> 24);
+      length[1] = (byte) (n >>> 16);
+      length[2] = (byte) (n >>> 8);
+      length[3] = (byte) n;
+      digest.update(length);
+      digest.update(bytes);
     }
   }
 }

@@ -36,30 +36,68 @@ final class ResponseCodec implements ResultCodec<HttpResponseView> {
   @Override
   public byte[] encode(HttpResponseView value) {
     Objects.requireNonNull(value, "value");
-    List<byte[]> strings = new ArrayList<>();
-    long size = 1 + 2 + 4;
+    // Sized first, then written into one array: no intermediate copies. Header names and values
+    // are nearly always ASCII, where a string's UTF-8 length is its length.
+    byte[] body = value.body();
+    long size = 1 + 2 + 4 + 4L + body.length;
+    int pairs = 0;
     for (Map.Entry<String, List<String>> e : value.headers().entrySet()) {
-      byte[] name = e.getKey().getBytes(StandardCharsets.UTF_8);
+      int name = utf8Length(e.getKey());
       for (String v : e.getValue()) {
-        byte[] bytes = v.getBytes(StandardCharsets.UTF_8);
-        strings.add(name);
-        strings.add(bytes);
-        size += 8L + name.length + bytes.length;
+        size += 8L + name + utf8Length(v);
+        pairs++;
       }
     }
-    size += 4L + value.body().length;
     if (size > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("response too large to store: " + size + " bytes");
     }
-    ByteBuffer out = ByteBuffer.allocate((int) size);
-    out.put(VERSION);
-    out.putShort((short) value.status());
-    out.putInt(strings.size() / 2);
-    for (byte[] s : strings) {
-      out.putInt(s.length).put(s);
+    byte[] out = new byte[(int) size];
+    out[0] = VERSION;
+    out[1] = (byte) (value.status() >>> 8);
+    out[2] = (byte) value.status();
+    int at = putInt(out, 3, pairs);
+    for (Map.Entry<String, List<String>> e : value.headers().entrySet()) {
+      for (String v : e.getValue()) {
+        at = putString(out, at, e.getKey());
+        at = putString(out, at, v);
+      }
     }
-    out.putInt(value.body().length).put(value.body());
-    return out.array();
+    at = putInt(out, at, body.length);
+    System.arraycopy(body, 0, out, at, body.length);
+    return out;
+  }
+
+  private static int utf8Length(String s) {
+    return isAscii(s) ? s.length() : s.getBytes(StandardCharsets.UTF_8).length;
+  }
+
+  private static boolean isAscii(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) >= 0x80) return false;
+    }
+    return true;
+  }
+
+  /** Writes {@code s} as its UTF-8 length and bytes at {@code at}; returns the next position. */
+  private static int putString(byte[] out, int at, String s) {
+    if (!isAscii(s)) {
+      byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+      at = putInt(out, at, bytes.length);
+      System.arraycopy(bytes, 0, out, at, bytes.length);
+      return at + bytes.length;
+    }
+    int n = s.length();
+    at = putInt(out, at, n);
+    for (int i = 0; i < n; i++) out[at + i] = (byte) s.charAt(i);
+    return at + n;
+  }
+
+  private static int putInt(byte[] out, int at, int v) {
+    out[at] = (byte) (v >>> 24);
+    out[at + 1] = (byte) (v >>> 16);
+    out[at + 2] = (byte) (v >>> 8);
+    out[at + 3] = (byte) v;
+    return at + 4;
   }
 
   /**
@@ -99,16 +137,24 @@ final class ResponseCodec implements ResultCodec<HttpResponseView> {
   }
 
   private static String readString(ByteBuffer in) {
-    return new String(readBytes(in), StandardCharsets.UTF_8);
+    int length = readLength(in);
+    // Decoded straight from the stored array (a wrapped one), without an intermediate copy.
+    String s = new String(in.array(), in.arrayOffset() + in.position(), length, StandardCharsets.UTF_8);
+    in.position(in.position() + length);
+    return s;
   }
 
   private static byte[] readBytes(ByteBuffer in) {
+    byte[] b = new byte[readLength(in)];
+    in.get(b);
+    return b;
+  }
+
+  private static int readLength(ByteBuffer in) {
     int length = in.getInt();
     if (length < 0 || length > in.remaining()) {
       throw new IllegalArgumentException("corrupt stored response: a length of " + length);
     }
-    byte[] b = new byte[length];
-    in.get(b);
-    return b;
+    return length;
   }
 }

@@ -31,6 +31,25 @@ class ResponseCodecTest {
   }
 
   @Test
+  void theFormatIsPinned() {
+    // Stored answers outlive deployments: an encoder that changes must still write this layout
+    // (see the class Javadoc), built here field by field.
+    Map<String, List<String>> headers = new LinkedHashMap<>();
+    headers.put("Content-Type", List.of("application/json"));
+    headers.put("X-Name", List.of("Zoë", ""));
+    byte[] body = {1, 2, 3};
+    byte[] zoe = "Zoë".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    ByteBuffer expected = ByteBuffer.allocate(1 + 2 + 4 + (8 + 12 + 16) + (8 + 6 + zoe.length) + (8 + 6) + 4 + 3);
+    expected.put((byte) 1).putShort((short) 201).putInt(3);
+    expected.putInt(12).put("Content-Type".getBytes()).putInt(16).put("application/json".getBytes());
+    expected.putInt(6).put("X-Name".getBytes()).putInt(zoe.length).put(zoe);
+    expected.putInt(6).put("X-Name".getBytes()).putInt(0);
+    expected.putInt(3).put(body);
+
+    assertThat(codec.encode(new HttpResponseView(201, headers, body))).containsExactly(expected.array());
+  }
+
+  @Test
   void emptyAnswerRoundTrips() {
     HttpResponseView response = new HttpResponseView(204, Map.of(), new byte[0]);
     byte[] encoded = codec.encode(response);
