@@ -99,13 +99,19 @@ public final class BenchmarkDriver {
   static final List<Group> GROUPS = List.of(
       // Single shots of NEW_KEY_BATCH calls each: 6 warmup batches (120,000 calls per thread,
       // however slow the machine) take the code through C2.
-      new Group("memory-new", MemoryGuardBenchmarks.class, List.of(1, 2), 1, 6, 5, null,
-          MemoryGuardBenchmarks.NEW_KEY_BATCH),
-      // The groups below first call their measured operation a fixed number of times in setup
-      // (Prewarm: 100,000 replays, 10,000 Redis calls or client POSTs, 15,000 end-to-end
-      // requests, each bounded in time), then JMH's timed warmup lets C2 finish. One round
-      // each: the five-minute budget has no room for a second.
-      new Group("memory-replay", MemoryGuardBenchmarks.class, List.of(1, 2), 1, 2, 3, Duration.ofSeconds(1), 0),
+      // Paired (see MemoryGuardBenchmarks): one fork runs both sides, in single shots of
+      // PAIR_BATCH invocations, each a block of PAIR_BLOCK calls per side and thread; an iteration
+      // is 20,000 calls per side and thread, some 100 ms. 30 warmup iterations (600,000 calls
+      // per side and thread, however slow the machine) take the code through C2.
+      new Group("memory-new", MemoryGuardBenchmarks.class, List.of(1, 2), 1, 30, 20, null,
+          MemoryGuardBenchmarks.PAIR_BATCH),
+      new Group("memory-replay", MemoryGuardBenchmarks.class, List.of(1, 2), 1, 30, 20, null,
+          MemoryGuardBenchmarks.PAIR_BATCH),
+      // The groups below (and the replays above) first call their measured operation in setup
+      // (Prewarm: 10,000 Redis calls or client POSTs, 15,000 end-to-end requests, 100,000
+      // replays; for Redis, end to end and the replays, then until the compiler has been idle
+      // for a second; each bounded in time), then JMH's timed warmup. One round each: the
+      // five-minute budget has no room for a second.
       new Group("redis", RedisBenchmarks.class, List.of(1, 16), 1, 2, 3, Duration.ofSeconds(1), 0),
       new Group("client", ClientBenchmarks.class, List.of(1), 1, 2, 4, Duration.ofSeconds(1), 0),
       new Group("e2e", EndToEndBenchmarks.class, List.of(EndToEndBenchmarks.LOAD_THREADS), 1, 2, 3,
@@ -115,19 +121,19 @@ public final class BenchmarkDriver {
       new Row("memory-new-1t", "memory-new", "Memory guard, new key",
           "guard.execute(newKey, Receipt.class, supplier) over the default InMemoryIdempotencyStore, "
               + "time per call, against the supplier + a Jackson encode + one ConcurrentHashMap insert",
-          "MemoryGuardBenchmarks.newKeyGuard", "MemoryGuardBenchmarks.newKeyBaseline", 1,
+          "MemoryGuardBenchmarks.newKeyPair:guard", "MemoryGuardBenchmarks.newKeyPair:baseline", 1,
           Better.LOWER, new Target(Better.LOWER, 1.5)),
       new Row("memory-new-2t", "memory-new", "Memory guard, new key",
-          "the same with two threads calling at once", "MemoryGuardBenchmarks.newKeyGuard",
-          "MemoryGuardBenchmarks.newKeyBaseline", 2, Better.LOWER, new Target(Better.LOWER, 1.5)),
+          "the same with two threads calling at once", "MemoryGuardBenchmarks.newKeyPair:guard",
+          "MemoryGuardBenchmarks.newKeyPair:baseline", 2, Better.LOWER, new Target(Better.LOWER, 1.5)),
       new Row("memory-replay-1t", "memory-replay", "Memory guard, replay",
           "guard.execute on a completed key (the business code must not run), time per call, "
               + "against one ConcurrentHashMap lookup + a Jackson decode",
-          "MemoryGuardBenchmarks.replayGuard", "MemoryGuardBenchmarks.replayBaseline", 1,
+          "MemoryGuardBenchmarks.replayPair:guard", "MemoryGuardBenchmarks.replayPair:baseline", 1,
           Better.LOWER, new Target(Better.LOWER, 1.2)),
       new Row("memory-replay-2t", "memory-replay", "Memory guard, replay",
-          "the same with two threads", "MemoryGuardBenchmarks.replayGuard",
-          "MemoryGuardBenchmarks.replayBaseline", 2, Better.LOWER, new Target(Better.LOWER, 1.2)),
+          "the same with two threads", "MemoryGuardBenchmarks.replayPair:guard",
+          "MemoryGuardBenchmarks.replayPair:baseline", 2, Better.LOWER, new Target(Better.LOWER, 1.2)),
       new Row("redis-new-1t", "redis", "Redis guard, new key",
           "guard.execute(newKey, ...) over RedisIdempotencyStore, calls per second, against raw "
               + "Jedis EVALSHA of a one-key claim script over the same client (one round trip; a new "
@@ -259,8 +265,8 @@ public final class BenchmarkDriver {
     Set<String> methods = new LinkedHashSet<>();
     for (Row row : ROWS) {
       if (row.group().equals(group.name())) {
-        methods.add(row.baseline());
-        methods.add(row.guard());
+        methods.add(benchmarkOf(row.baseline()));
+        methods.add(benchmarkOf(row.guard()));
       }
     }
     Set<String> present = new LinkedHashSet<>();
@@ -271,6 +277,12 @@ public final class BenchmarkDriver {
     }
     methods.retainAll(present);
     return new ArrayList<>(methods);
+  }
+
+  /** The JMH benchmark behind a row's side: {@code Class.method}, or {@code Class.method:side} for a pair. */
+  static String benchmarkOf(String side) {
+    int colon = side.indexOf(':');
+    return colon < 0 ? side : side.substring(0, colon);
   }
 
   /**
@@ -293,11 +305,22 @@ public final class BenchmarkDriver {
           for (RunResult result : new Runner(options(group, threads, redis, profiler, method)).run()) {
             String unit = result.getPrimaryResult().getScoreUnit();
             units.put(method, group.batchSize() > 0 ? unit.replace("/op", "") + "/call" : unit);
-            ListStatistics stats = pooled.computeIfAbsent(method, m -> new ListStatistics());
             double divisor = group.batchSize() > 0 ? group.batchSize() : 1;
             for (BenchmarkResult benchmark : result.getBenchmarkResults()) {
               for (IterationResult iteration : benchmark.getIterationResults()) {
-                stats.addValue(iteration.getPrimaryResult().getScore() / divisor);
+                var counters = iteration.getSecondaryResults();
+                if (counters.containsKey("guardNanos")) { // a pair: each side per call, from its counters
+                  double calls = counters.get("calls").getScore();
+                  pooled.computeIfAbsent(method + ":guard", m -> new ListStatistics())
+                      .addValue(counters.get("guardNanos").getScore() / calls);
+                  pooled.computeIfAbsent(method + ":baseline", m -> new ListStatistics())
+                      .addValue(counters.get("baselineNanos").getScore() / calls);
+                  units.put(method + ":guard", "ns/call");
+                  units.put(method + ":baseline", "ns/call");
+                } else {
+                  pooled.computeIfAbsent(method, m -> new ListStatistics())
+                      .addValue(iteration.getPrimaryResult().getScore() / divisor);
+                }
               }
             }
           }
@@ -306,14 +329,21 @@ public final class BenchmarkDriver {
         }
       }
     }
-    for (String method : methods) {
-      ListStatistics stats = pooled.get(method);
+    Set<String> sides = new LinkedHashSet<>();
+    for (Row row : ROWS) {
+      if (row.group().equals(group.name())) {
+        sides.add(row.baseline());
+        sides.add(row.guard());
+      }
+    }
+    for (String side : sides) {
+      ListStatistics stats = pooled.get(side);
       if (stats == null || stats.getN() == 0) {
-        failures.putIfAbsent(key(method, threads), "failed: see the JMH output above");
+        failures.putIfAbsent(key(side, threads), "failed: see the JMH output above");
         continue;
       }
-      scores.put(key(method, threads), new Score(method, threads, stats.getPercentile(50),
-          stats.getMean(), stats.getMeanErrorAt(0.999), units.get(method), (int) stats.getN()));
+      scores.put(key(side, threads), new Score(side, threads, stats.getPercentile(50),
+          stats.getMean(), stats.getMeanErrorAt(0.999), units.get(side), (int) stats.getN()));
     }
   }
 
@@ -327,9 +357,10 @@ public final class BenchmarkDriver {
         .warmupIterations(group.warmupIterations())
         .measurementIterations(group.measurementIterations())
         .shouldFailOnError(false)
-        // A GC between the batches of new keys, so that one batch does not collect another's
-        // garbage; the timed iterations of the other groups are long enough to pay their own.
-        .shouldDoGC(group.batchSize() > 0)
+        // No forced GC between iterations: in the paired groups both sides run in every
+        // iteration, each paying for the collections its own blocks cause, and a forced full GC
+        // of a 2 GB heap between the short single shots took most of a fork's time.
+        .shouldDoGC(false)
         .verbosity(VerboseMode.NORMAL)
         .jvmArgs(forkJvmArgs(redis).toArray(String[]::new));
     if (group.iterationTime() != null) {
@@ -352,6 +383,16 @@ public final class BenchmarkDriver {
         "-Dsun.net.httpserver.nodelay=true"));
     if (redis != null) args.add("-D" + RedisBenchmarks.PORT_PROPERTY + "=" + redis.port());
     return args;
+  }
+
+  /** What one single-shot iteration of a group does. */
+  static String iterationText(Group g) {
+    if (g.benchmarks() == MemoryGuardBenchmarks.class) {
+      return "one single shot of " + g.batchSize() + " paired blocks per thread, each "
+          + MemoryGuardBenchmarks.PAIR_BLOCK + " guarded calls and " + MemoryGuardBenchmarks.PAIR_BLOCK
+          + " baseline calls";
+    }
+    return "one single-shot batch of " + g.batchSize() + " calls per thread";
   }
 
   static String key(String method, int threads) {
@@ -387,9 +428,9 @@ public final class BenchmarkDriver {
         r.put("ratio", null);
         r.put("ratioOfMeans", null);
         r.put("ratioOfMeansError", null);
-        String why = guard == null
-            ? failures.getOrDefault(key(row.guard(), row.threads()), "not built yet")
-            : failures.getOrDefault(key(row.baseline(), row.threads()), "not built yet");
+        String side = guard == null ? row.guard() : row.baseline();
+        String why = failures.getOrDefault(key(side, row.threads()),
+            failures.getOrDefault(key(benchmarkOf(side), row.threads()), "not built yet"));
         r.put("verdict", "NOT MEASURED");
         r.put("why", why);
       }
@@ -424,8 +465,7 @@ public final class BenchmarkDriver {
       m.put("forksPerRound", 1);
       m.put("warmupIterations", g.warmupIterations());
       m.put("measurementIterations", g.measurementIterations());
-      m.put("iteration", g.batchSize() > 0 ? "single shot of " + g.batchSize() + " calls per thread"
-          : g.iterationTime().toMillis() + " ms");
+      m.put("iteration", g.batchSize() > 0 ? iterationText(g) : g.iterationTime().toMillis() + " ms");
       m.put("jvmArgs", forkJvmArgs(null));
       settings.put(g.name(), m);
     }

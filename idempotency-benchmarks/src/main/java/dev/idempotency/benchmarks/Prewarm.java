@@ -32,9 +32,14 @@ final class Prewarm {
    * Waiting for a quiet compiler measures both sides compiled.
    */
   static void runUntilCompiled(int calls, Duration quiet, Duration limit, Callable<?> operation) {
+    runUntilCompiled(calls, 1, quiet, limit, operation);
+  }
+
+  /** Like {@link #runUntilCompiled(int, Duration, Duration, Callable)}, the count over {@code threads}. */
+  static void runUntilCompiled(int calls, int threads, Duration quiet, Duration limit, Callable<?> operation) {
     long start = System.nanoTime();
     long deadline = start + limit.toNanos();
-    run(calls, 1, limit, operation);
+    run(calls, threads, limit, operation);
     CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
     if (jit == null || !jit.isCompilationTimeMonitoringSupported()) return;
     long compiled = jit.getTotalCompilationTime();
