@@ -114,8 +114,10 @@ public final class BenchmarkDriver {
       // five-minute budget has no room for a second.
       new Group("redis", RedisBenchmarks.class, List.of(1, 16), 1, 2, 3, Duration.ofSeconds(1), 0),
       new Group("client", ClientBenchmarks.class, List.of(1), 1, 2, 4, Duration.ofSeconds(1), 0),
-      new Group("e2e", EndToEndBenchmarks.class, List.of(EndToEndBenchmarks.LOAD_THREADS), 1, 2, 3,
-          Duration.ofSeconds(1), 0));
+      // Paired, like the memory rows: one fork per store runs both servers, single shots of
+      // PAIR_BATCH invocations of PAIR_BLOCK payments per side and thread (about a second).
+      new Group("e2e", EndToEndBenchmarks.class, List.of(EndToEndBenchmarks.LOAD_THREADS), 1, 6, 10,
+          null, EndToEndBenchmarks.PAIR_BATCH));
 
   static final List<Row> ROWS = List.of(
       new Row("memory-new-1t", "memory-new", "Memory guard, new key",
@@ -160,12 +162,12 @@ public final class BenchmarkDriver {
           "payments per second through the demo's POST /payments on the JDK HttpServer (DemoServer, "
               + "in-memory store), against the same PaymentHandler and ledger without the guard, "
               + EndToEndBenchmarks.LOAD_THREADS + " loopback load threads, a fresh key per request",
-          "EndToEndBenchmarks.guardedMemory", "EndToEndBenchmarks.unguardedMemory",
+          "EndToEndBenchmarks.memoryPair:guard", "EndToEndBenchmarks.memoryPair:baseline",
           EndToEndBenchmarks.LOAD_THREADS, Better.HIGHER, new Target(Better.HIGHER, 0.90)),
       new Row("e2e-redis", "e2e", "HTTP end to end, Redis store",
           "the same with DemoServer on redis:// (store and ledger in Redis), against the handler with "
               + "its Redis ledger and no guard",
-          "EndToEndBenchmarks.guardedRedis", "EndToEndBenchmarks.unguardedRedis",
+          "EndToEndBenchmarks.redisPair:guard", "EndToEndBenchmarks.redisPair:baseline",
           EndToEndBenchmarks.LOAD_THREADS, Better.HIGHER, null));
 
   private BenchmarkDriver() {}
@@ -309,14 +311,23 @@ public final class BenchmarkDriver {
             for (BenchmarkResult benchmark : result.getBenchmarkResults()) {
               for (IterationResult iteration : benchmark.getIterationResults()) {
                 var counters = iteration.getSecondaryResults();
-                if (counters.containsKey("guardNanos")) { // a pair: each side per call, from its counters
+                if (counters.containsKey("guardNanos")) { // a pair: each side from its counters
+                  // Summed over the threads: nanos / calls is a thread's time per call.
                   double calls = counters.get("calls").getScore();
+                  double guardPerCall = counters.get("guardNanos").getScore() / calls;
+                  double baselinePerCall = counters.get("baselineNanos").getScore() / calls;
+                  boolean rate = group.benchmarks() == EndToEndBenchmarks.class;
                   pooled.computeIfAbsent(method + ":guard", m -> new ListStatistics())
-                      .addValue(counters.get("guardNanos").getScore() / calls);
+                      .addValue(rate ? threads * 1e9 / guardPerCall : guardPerCall);
                   pooled.computeIfAbsent(method + ":baseline", m -> new ListStatistics())
-                      .addValue(counters.get("baselineNanos").getScore() / calls);
-                  units.put(method + ":guard", "ns/call");
-                  units.put(method + ":baseline", "ns/call");
+                      .addValue(rate ? threads * 1e9 / baselinePerCall : baselinePerCall);
+                  units.put(method + ":guard", rate ? "ops/s" : "ns/call");
+                  units.put(method + ":baseline", rate ? "ops/s" : "ns/call");
+                  // The iteration's own ratio, guarded over baseline in the row's unit: both sides
+                  // met the same load, so this is the figure a pair is run for.
+                  pooled.computeIfAbsent(method + ":ratio", m -> new ListStatistics())
+                      .addValue(rate ? baselinePerCall / guardPerCall : guardPerCall / baselinePerCall);
+                  units.put(method + ":ratio", "x");
                 } else {
                   pooled.computeIfAbsent(method, m -> new ListStatistics())
                       .addValue(iteration.getPrimaryResult().getScore() / divisor);
@@ -334,6 +345,7 @@ public final class BenchmarkDriver {
       if (row.group().equals(group.name())) {
         sides.add(row.baseline());
         sides.add(row.guard());
+        if (row.guard().contains(":")) sides.add(benchmarkOf(row.guard()) + ":ratio");
       }
     }
     for (String side : sides) {
@@ -387,6 +399,11 @@ public final class BenchmarkDriver {
 
   /** What one single-shot iteration of a group does. */
   static String iterationText(Group g) {
+    if (g.benchmarks() == EndToEndBenchmarks.class) {
+      return "one single shot of " + g.batchSize() + " paired blocks per thread, each "
+          + EndToEndBenchmarks.PAIR_BLOCK + " payments to the guarded server and "
+          + EndToEndBenchmarks.PAIR_BLOCK + " to the unguarded one";
+    }
     if (g.benchmarks() == MemoryGuardBenchmarks.class) {
       return "one single shot of " + g.batchSize() + " paired blocks per thread, each "
           + MemoryGuardBenchmarks.PAIR_BLOCK + " guarded calls and " + MemoryGuardBenchmarks.PAIR_BLOCK
@@ -416,13 +433,24 @@ public final class BenchmarkDriver {
       r.put("guard", scoreJson(row.guard(), guard));
       r.put("baseline", scoreJson(row.baseline(), baseline));
       r.put("target", row.target() == null ? null : row.target().text());
+      Score paired = scores.get(key(benchmarkOf(row.guard()) + ":ratio", row.threads()));
       if (guard != null && baseline != null) {
-        double ratio = guard.median() / baseline.median();
-        double meanRatio = guard.mean() / baseline.mean();
-        double rel = Math.hypot(relative(guard), relative(baseline));
+        double ratio;
+        double meanRatio;
+        double error;
+        if (paired != null) { // the median and the mean of the iterations' own ratios
+          ratio = paired.median();
+          meanRatio = paired.mean();
+          error = paired.error();
+        } else {
+          ratio = guard.median() / baseline.median();
+          meanRatio = guard.mean() / baseline.mean();
+          error = meanRatio * Math.hypot(relative(guard), relative(baseline));
+        }
+        r.put("paired", paired != null);
         r.put("ratio", round(ratio));
         r.put("ratioOfMeans", round(meanRatio));
-        r.put("ratioOfMeansError", Double.isNaN(rel) ? null : round(meanRatio * rel));
+        r.put("ratioOfMeansError", Double.isNaN(error) ? null : round(error));
         r.put("verdict", row.target() == null ? "REPORT" : row.target().met(ratio) ? "PASS" : "MISS");
       } else {
         r.put("ratio", null);

@@ -21,6 +21,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.infra.Blackhole;
 import redis.clients.jedis.HostAndPort;
 
 /**
@@ -36,8 +37,22 @@ import redis.clients.jedis.HostAndPort;
  *   <li>Redis: {@link DemoServer} with {@code redis://} (store and ledger in Redis) against
  *       {@link UnguardedDemoServer} with the Redis ledger.
  * </ul>
+ *
+ * <p>The table's rows come from the paired benchmarks ({@link #memoryPair}, {@link #redisPair}):
+ * one fork starts both servers, and each invocation sends {@link #PAIR_BLOCK} payments per thread
+ * to one, then as many to the other (the order swapped every time, the threads in lockstep), each
+ * side timed into its own counter, as {@link MemoryGuardBenchmarks} does and for the same reason:
+ * with one fork per side, the load other processes put on the shared cores differed between the
+ * two forks of a row (0.74x in one run, 0.92x in the next). The single-sided benchmarks stay for
+ * profiling one side alone.
  */
 public class EndToEndBenchmarks {
+  /** Payments per thread in one block of a pair: a few hundred milliseconds of load. */
+  public static final int PAIR_BLOCK = 100;
+
+  /** Invocations of a paired benchmark per iteration: about a second. */
+  public static final int PAIR_BATCH = 4;
+
   /** Load generator threads: enough to keep two cores busy through network waits. */
   public static final int LOAD_THREADS = 8;
 
@@ -48,7 +63,7 @@ public class EndToEndBenchmarks {
    * a count alone, -prof comp showed C2 still compiling for 1 to 2 s of every measured second.
    */
   static final Duration PREWARM_QUIET = Duration.ofSeconds(1);
-  static final Duration PREWARM_LIMIT = Duration.ofSeconds(12);
+  static final Duration PREWARM_LIMIT = Duration.ofSeconds(8);
   static final byte[] PAYMENT =
       "{\"account\":\"acc-1\",\"amountCents\":1250,\"currency\":\"EUR\"}".getBytes(StandardCharsets.UTF_8);
 
@@ -208,5 +223,40 @@ public class EndToEndBenchmarks {
   @OutputTimeUnit(TimeUnit.SECONDS)
   public int unguardedRedis(Load load, UnguardedRedis server, ThreadKeys thread) throws IOException {
     return pay(load, server.url, thread);
+  }
+
+  /** Memory store: the guarded and the unguarded server in alternating blocks of one fork. */
+  @Benchmark
+  @BenchmarkMode(Mode.SingleShotTime)
+  @OutputTimeUnit(TimeUnit.MILLISECONDS)
+  public void memoryPair(Load load, GuardedMemory guarded, UnguardedMemory unguarded, ThreadKeys thread,
+      MemoryGuardBenchmarks.PairTimes times, MemoryGuardBenchmarks.Lockstep step, Blackhole bh) throws IOException {
+    pair(load, guarded.url, unguarded.url, thread, times, step, bh);
+  }
+
+  /** Redis: the guarded and the unguarded server in alternating blocks of one fork. */
+  @Benchmark
+  @BenchmarkMode(Mode.SingleShotTime)
+  @OutputTimeUnit(TimeUnit.MILLISECONDS)
+  public void redisPair(Load load, GuardedRedis guarded, UnguardedRedis unguarded, ThreadKeys thread,
+      MemoryGuardBenchmarks.PairTimes times, MemoryGuardBenchmarks.Lockstep step, Blackhole bh) throws IOException {
+    pair(load, guarded.url, unguarded.url, thread, times, step, bh);
+  }
+
+  private static void pair(Load load, String guardedUrl, String unguardedUrl, ThreadKeys thread,
+      MemoryGuardBenchmarks.PairTimes times, MemoryGuardBenchmarks.Lockstep step, Blackhole bh) throws IOException {
+    boolean guardFirst = times.guardFirst;
+    times.guardFirst = !guardFirst;
+    for (int side = 0; side < 2; side++) {
+      boolean guard = (side == 0) == guardFirst;
+      String url = guard ? guardedUrl : unguardedUrl;
+      step.await();
+      long start = System.nanoTime();
+      for (int i = 0; i < PAIR_BLOCK; i++) bh.consume(pay(load, url, thread));
+      long elapsed = System.nanoTime() - start;
+      if (guard) times.guardNanos += elapsed;
+      else times.baselineNanos += elapsed;
+    }
+    times.calls += PAIR_BLOCK;
   }
 }

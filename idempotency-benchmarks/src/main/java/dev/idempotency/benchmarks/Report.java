@@ -38,9 +38,12 @@ final class Report {
     md.append("Ratios are guarded / baseline: times for the memory guard and the client (lower is better),\n")
         .append("rates for Redis and end to end (higher is better). Each score is the median of its measured\n")
         .append("iterations, which a burst of load from another process on the shared cores moves less than\n")
-        .append("the mean; PASS and MISS compare the ratio of medians with the target. The last column is the\n")
-        .append("ratio of the means, `±` the two JMH 99.9% confidence half-widths combined (relative errors\n")
-        .append("added in quadrature): a wide one marks a noisy row. REPORT rows have no target.\n\n");
+        .append("the mean. For the paired rows (memory and end to end, see below) the ratio is the median of\n")
+        .append("the iterations' own ratios, each taken between two sides that ran in the same second, and the\n")
+        .append("last column is their mean `±` its 99.9% confidence half-width. For the other rows the ratio\n")
+        .append("is the ratio of the two medians, and the last column the ratio of the means, `±` the two JMH\n")
+        .append("99.9% confidence half-widths combined (relative errors added in quadrature). PASS and MISS\n")
+        .append("compare the ratio with the target; a wide `±` marks a noisy row. REPORT rows have no target.\n\n");
 
     md.append("## What each row means\n\n");
     String last = "";
@@ -81,9 +84,10 @@ final class Report {
         .append("  benchmarks cycle through keys completed before the measurement, with a business code\n")
         .append("  that throws if it runs. Guarded and baseline sides return the same ~")
         .append(Receipt.JSON_BYTES).append("-byte JSON receipt.\n");
-    md.append("- The memory rows are paired: one JVM runs both sides, in blocks of ")
+    md.append("- The memory and end-to-end rows are paired: one JVM runs both sides, in blocks of ")
         .append(MemoryGuardBenchmarks.PAIR_BLOCK).append(" calls (a few\n")
-        .append("  milliseconds), guarded then baseline, then the reverse, the threads in lockstep, each side\n")
+        .append("  milliseconds; ").append(EndToEndBenchmarks.PAIR_BLOCK)
+        .append(" payments per thread end to end), guarded then baseline, then the reverse, the threads in lockstep, each side\n")
         .append("  timed into its own counter; a row's score is the median over the iterations of each side's\n")
         .append("  time per call. Load from other processes then weighs on both sides alike; with one fork per\n")
         .append("  side, a few seconds apart, the replay row read 2.4x in one run and 0.89x in the next.\n")
