@@ -112,8 +112,9 @@ public final class BenchmarkDriver {
       // replays; for Redis, end to end and the replays, then until the compiler has been idle
       // for a second; each bounded in time), then JMH's timed warmup. One round each: the
       // five-minute budget has no room for a second.
-      new Group("redis", RedisBenchmarks.class, List.of(1, 16), 1, 2, 3, Duration.ofSeconds(1), 0),
-      new Group("client", ClientBenchmarks.class, List.of(1), 1, 2, 4, Duration.ofSeconds(1), 0),
+      // Paired too (see Pairs): single shots of PAIR_BATCH blocks per side and thread.
+      new Group("redis", RedisBenchmarks.class, List.of(1, 16), 1, 5, 15, null, RedisBenchmarks.PAIR_BATCH),
+      new Group("client", ClientBenchmarks.class, List.of(1), 1, 5, 15, null, ClientBenchmarks.PAIR_BATCH),
       // Paired, like the memory rows: one fork per store runs both servers, single shots of
       // PAIR_BATCH invocations of PAIR_BLOCK payments per side and thread (about a second).
       new Group("e2e", EndToEndBenchmarks.class, List.of(EndToEndBenchmarks.LOAD_THREADS), 1, 6, 10,
@@ -140,23 +141,23 @@ public final class BenchmarkDriver {
           "guard.execute(newKey, ...) over RedisIdempotencyStore, calls per second, against raw "
               + "Jedis EVALSHA of a one-key claim script over the same client (one round trip; a new "
               + "key needs two, so 0.5x is the ceiling)",
-          "RedisBenchmarks.newKeyGuard", "RedisBenchmarks.evalshaClaim", 1,
+          "RedisBenchmarks.newKeyPair:guard", "RedisBenchmarks.newKeyPair:baseline", 1,
           Better.HIGHER, new Target(Better.HIGHER, 0.45)),
       new Row("redis-new-16t", "redis", "Redis guard, new key",
-          "the same with 16 threads sharing one pooled client", "RedisBenchmarks.newKeyGuard",
-          "RedisBenchmarks.evalshaClaim", 16, Better.HIGHER, new Target(Better.HIGHER, 0.45)),
+          "the same with 16 threads sharing one pooled client", "RedisBenchmarks.newKeyPair:guard",
+          "RedisBenchmarks.newKeyPair:baseline", 16, Better.HIGHER, new Target(Better.HIGHER, 0.45)),
       new Row("redis-replay-1t", "redis", "Redis guard, replay",
           "guard.execute on a completed key, calls per second, against the same raw EVALSHA "
               + "(one round trip each: 1x is the ceiling)",
-          "RedisBenchmarks.replayGuard", "RedisBenchmarks.evalshaClaim", 1,
+          "RedisBenchmarks.replayPair:guard", "RedisBenchmarks.replayPair:baseline", 1,
           Better.HIGHER, new Target(Better.HIGHER, 0.9)),
       new Row("redis-replay-16t", "redis", "Redis guard, replay",
-          "the same with 16 threads", "RedisBenchmarks.replayGuard",
-          "RedisBenchmarks.evalshaClaim", 16, Better.HIGHER, new Target(Better.HIGHER, 0.9)),
+          "the same with 16 threads", "RedisBenchmarks.replayPair:guard",
+          "RedisBenchmarks.replayPair:baseline", 16, Better.HIGHER, new Target(Better.HIGHER, 0.9)),
       new Row("client-1t", "client", "Client interceptor",
           "a POST of a 200-byte JSON body through OkHttp with IdempotencyInterceptor, time per call, "
               + "against the same POST through plain OkHttp, same local server",
-          "ClientBenchmarks.interceptedOkHttp", "ClientBenchmarks.plainOkHttp", 1,
+          "ClientBenchmarks.pair:guard", "ClientBenchmarks.pair:baseline", 1,
           Better.LOWER, new Target(Better.LOWER, 1.05)),
       new Row("e2e-memory", "e2e", "HTTP end to end, memory store",
           "payments per second through the demo's POST /payments on the JDK HttpServer (DemoServer, "
@@ -316,7 +317,8 @@ public final class BenchmarkDriver {
                   double calls = counters.get("calls").getScore();
                   double guardPerCall = counters.get("guardNanos").getScore() / calls;
                   double baselinePerCall = counters.get("baselineNanos").getScore() / calls;
-                  boolean rate = group.benchmarks() == EndToEndBenchmarks.class;
+                  boolean rate = group.benchmarks() == EndToEndBenchmarks.class
+                      || group.benchmarks() == RedisBenchmarks.class;
                   pooled.computeIfAbsent(method + ":guard", m -> new ListStatistics())
                       .addValue(rate ? threads * 1e9 / guardPerCall : guardPerCall);
                   pooled.computeIfAbsent(method + ":baseline", m -> new ListStatistics())
@@ -399,6 +401,14 @@ public final class BenchmarkDriver {
 
   /** What one single-shot iteration of a group does. */
   static String iterationText(Group g) {
+    if (g.benchmarks() == RedisBenchmarks.class) {
+      return "one single shot of " + g.batchSize() + " paired blocks per thread, each "
+          + RedisBenchmarks.PAIR_BLOCK + " guarded calls and " + RedisBenchmarks.PAIR_BLOCK + " raw EVALSHA calls";
+    }
+    if (g.benchmarks() == ClientBenchmarks.class) {
+      return "one single shot of " + g.batchSize() + " paired blocks, each "
+          + ClientBenchmarks.PAIR_BLOCK + " POSTs through each client";
+    }
     if (g.benchmarks() == EndToEndBenchmarks.class) {
       return "one single shot of " + g.batchSize() + " paired blocks per thread, each "
           + EndToEndBenchmarks.PAIR_BLOCK + " payments to the guarded server and "

@@ -24,16 +24,27 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.infra.BenchmarkParams;
+import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * The client's interceptor against plain OkHttp: the same POST of a 200-byte JSON body to the
  * same local server (the JDK HttpServer on 127.0.0.1, answering 201 with a 200-byte receipt),
  * over one kept-alive connection. The difference is what the interceptor costs a call.
+ *
+ * <p>The table's row comes from {@link #pair}: {@link #PAIR_BLOCK} calls through each client back
+ * to back in one fork (see {@link Pairs}); the single-sided benchmarks stay for profiling.
  */
 public class ClientBenchmarks {
+  /** Calls per side in one block of the pair: some tens of milliseconds. */
+  public static final int PAIR_BLOCK = 100;
+
+  /** Invocations of the pair per iteration. */
+  public static final int PAIR_BATCH = 10;
+
   static final MediaType JSON = MediaType.get("application/json");
   static final int PREWARM_CALLS = 10_000;
-  static final Duration PREWARM_LIMIT = Duration.ofSeconds(4);
+  static final Duration PREWARM_QUIET = Duration.ofSeconds(1);
+  static final Duration PREWARM_LIMIT = Duration.ofSeconds(6);
 
   @State(Scope.Benchmark)
   public static class Server {
@@ -53,8 +64,12 @@ public class ClientBenchmarks {
       intercepted = new OkHttpClient.Builder()
           .addInterceptor(IdempotencyInterceptor.builder().build())
           .build();
-      OkHttpClient measured = params.getBenchmark().endsWith(".interceptedOkHttp") ? intercepted : plain;
-      Prewarm.run(PREWARM_CALLS, 1, PREWARM_LIMIT, () -> post(measured, url, body));
+      String benchmark = params.getBenchmark();
+      boolean both = benchmark.endsWith(".pair");
+      OkHttpClient measured = benchmark.endsWith(".interceptedOkHttp") ? intercepted : plain;
+      int[] n = {0};
+      Prewarm.runUntilCompiled(PREWARM_CALLS, PREWARM_QUIET, PREWARM_LIMIT,
+          () -> post(both ? (n[0]++ % 2 == 0 ? intercepted : plain) : measured, url, body));
     }
 
     @TearDown(Level.Trial)
@@ -105,5 +120,16 @@ public class ClientBenchmarks {
   @OutputTimeUnit(TimeUnit.MICROSECONDS)
   public byte[] plainOkHttp(Server server) throws IOException {
     return post(server.plain, server.url, server.body);
+  }
+
+  /** Both clients in alternating blocks of one fork (see the class comment). */
+  @Benchmark
+  @BenchmarkMode(Mode.SingleShotTime)
+  @OutputTimeUnit(TimeUnit.MILLISECONDS)
+  public void pair(Server server, MemoryGuardBenchmarks.PairTimes times, MemoryGuardBenchmarks.Lockstep step,
+      Blackhole bh) throws Exception {
+    Pairs.run(times, step, bh, PAIR_BLOCK,
+        () -> post(server.intercepted, server.url, server.body),
+        () -> post(server.plain, server.url, server.body));
   }
 }

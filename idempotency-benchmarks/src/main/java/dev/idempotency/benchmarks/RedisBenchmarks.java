@@ -17,6 +17,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.infra.BenchmarkParams;
 import redis.clients.jedis.ConnectionPoolConfig;
+import org.openjdk.jmh.infra.Blackhole;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.RedisClient;
 
@@ -28,8 +29,18 @@ import redis.clients.jedis.RedisClient;
  *
  * <p>The redis-server is started by {@link BenchmarkDriver} and named by the system property
  * {@value #PORT_PROPERTY}.
+ *
+ * <p>The table's rows come from the pairs ({@link #newKeyPair}, {@link #replayPair}): blocks of
+ * {@link #PAIR_BLOCK} guarded calls and as many raw EVALSHA calls back to back in one fork (see
+ * {@link Pairs}); the single-sided benchmarks stay for profiling.
  */
 public class RedisBenchmarks {
+  /** Calls per side and thread in one block of a pair. */
+  public static final int PAIR_BLOCK = 50;
+
+  /** Invocations of a pair per iteration. */
+  public static final int PAIR_BATCH = 10;
+
   static final String PORT_PROPERTY = "bench.redis.port";
 
   /** The seed's claim, one key, one round trip. */
@@ -75,8 +86,12 @@ public class RedisBenchmarks {
       Keys warmKeys = new Keys();
       int[] replay = {0};
       Prewarm.runUntilCompiled(PREWARM_CALLS, PREWARM_QUIET, PREWARM_LIMIT, () -> {
-        if (benchmark.endsWith(".newKeyGuard")) return guard.execute(warmKeys.next(), Receipt.class, Receipt.CHARGE);
-        if (benchmark.endsWith(".replayGuard")) {
+        // A pair warms its guarded side and the baseline, one call each in turn.
+        boolean pairTurn = benchmark.endsWith("Pair") && (replay[0]++ & 1) == 0;
+        if (benchmark.endsWith(".newKeyGuard") || (benchmark.endsWith(".newKeyPair") && pairTurn)) {
+          return guard.execute(warmKeys.next(), Receipt.class, Receipt.CHARGE);
+        }
+        if (benchmark.endsWith(".replayGuard") || (benchmark.endsWith(".replayPair") && pairTurn)) {
           return guard.execute(replayKeys[replay[0]++ & (REPLAY_KEYS - 1)], Receipt.class, Receipt.MUST_NOT_RUN);
         }
         return claim(this, warmKeys);
@@ -139,5 +154,28 @@ public class RedisBenchmarks {
   static Object claim(Client client, Keys keys) {
     byte[] key = ("idem:" + keys.next()).getBytes(StandardCharsets.UTF_8);
     return client.jedis.evalsha(client.claimSha, List.of(key), List.of(TOKEN, LEASE_MS));
+  }
+
+  /** New keys through the guard and raw EVALSHA claims in alternating blocks of one fork. */
+  @Benchmark
+  @BenchmarkMode(Mode.SingleShotTime)
+  @OutputTimeUnit(TimeUnit.MILLISECONDS)
+  public void newKeyPair(Client client, ThreadKeys thread, MemoryGuardBenchmarks.PairTimes times,
+      MemoryGuardBenchmarks.Lockstep step, Blackhole bh) throws Exception {
+    Pairs.run(times, step, bh, PAIR_BLOCK,
+        () -> client.guard.execute(thread.keys.next(), Receipt.class, Receipt.CHARGE),
+        () -> claim(client, thread.keys));
+  }
+
+  /** Replays through the guard and raw EVALSHA claims in alternating blocks of one fork. */
+  @Benchmark
+  @BenchmarkMode(Mode.SingleShotTime)
+  @OutputTimeUnit(TimeUnit.MILLISECONDS)
+  public void replayPair(Client client, ThreadKeys thread, MemoryGuardBenchmarks.PairTimes times,
+      MemoryGuardBenchmarks.Lockstep step, Blackhole bh) throws Exception {
+    Pairs.run(times, step, bh, PAIR_BLOCK,
+        () -> client.guard.execute(client.replayKeys[thread.replay++ & (REPLAY_KEYS - 1)], Receipt.class,
+            Receipt.MUST_NOT_RUN),
+        () -> claim(client, thread.keys));
   }
 }
