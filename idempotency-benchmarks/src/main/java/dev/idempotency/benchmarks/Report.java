@@ -23,8 +23,9 @@ final class Report {
     md.append("## Machine\n\n");
     md.append("- ").append(machine.cores()).append(" cores (`nproc`), ").append(machine.cpu())
         .append(" (from `/proc/cpuinfo`), ").append(machine.memory()).append(" RAM\n");
-    md.append("- The cores are shared: other builds and tests ran on the machine during the run, so\n")
-        .append("  absolute figures are noisy; ratios are taken between benchmarks of the same run.\n");
+    md.append("- A shared virtual machine: other processes may run during a run, so absolute figures are\n")
+        .append("  noisy; each row's two sides run paired in one JVM (see below), and its ratio is taken\n")
+        .append("  between them.\n");
     md.append("- JDK: ").append(machine.jdk()).append("\n");
     md.append("- OS: ").append(machine.os()).append("\n");
     md.append("- Redis: ").append(redisVersion).append(", on 127.0.0.1, no persistence\n\n");
@@ -67,7 +68,9 @@ final class Report {
     md.append("- JMH 1.37, a fresh JVM (`-Xms2g -Xmx2g`, default GC) for every run of a benchmark at a\n")
         .append("  thread count. The driver can run a pair in rounds, the order reversed every other round,\n")
         .append("  pooling the measured iterations; the five-minute budget allows one round. Each benchmark\n")
-        .append("  first calls its own operation a fixed number of times in its setup (see the notes below).\n")
+        .append("  but the memory new keys (warmed by their 30 warmup iterations) first calls its own\n")
+        .append("  operations in its setup, a fixed number of times and then until the JIT compiler has been\n")
+        .append("  idle for a second, bounded in time (see the notes below).\n")
         .append("  Per group:\n");
     for (BenchmarkDriver.Group g : groups) {
       md.append("  - ").append(g.name()).append(": threads ").append(g.threads()).append(", ")
