@@ -41,7 +41,8 @@ import redis.clients.jedis.HostAndPort;
  * <p>The table's rows come from the paired benchmarks ({@link #memoryPair}, {@link #redisPair}):
  * one fork starts both servers, and each invocation sends {@link #PAIR_BLOCK} payments per thread
  * to one, then as many to the other (the order swapped every time, the threads in lockstep), each
- * side timed into its own counter, as {@link MemoryGuardBenchmarks} does and for the same reason:
+ * side timed into its own counter ({@link Pairs}), as {@link MemoryGuardBenchmarks} does and for
+ * the same reason:
  * with one fork per side, the load other processes put on the shared cores differed between the
  * two forks of a row (0.74x in one run, 0.92x in the next). The single-sided benchmarks stay for
  * profiling one side alone.
@@ -230,8 +231,9 @@ public class EndToEndBenchmarks {
   @BenchmarkMode(Mode.SingleShotTime)
   @OutputTimeUnit(TimeUnit.MILLISECONDS)
   public void memoryPair(Load load, GuardedMemory guarded, UnguardedMemory unguarded, ThreadKeys thread,
-      MemoryGuardBenchmarks.PairTimes times, MemoryGuardBenchmarks.Lockstep step, Blackhole bh) throws IOException {
-    pair(load, guarded.url, unguarded.url, thread, times, step, bh);
+      MemoryGuardBenchmarks.PairTimes times, MemoryGuardBenchmarks.Lockstep step, Blackhole bh) throws Exception {
+    Pairs.run(times, step, bh, PAIR_BLOCK,
+        () -> pay(load, guarded.url, thread), () -> pay(load, unguarded.url, thread));
   }
 
   /** Redis: the guarded and the unguarded server in alternating blocks of one fork. */
@@ -239,24 +241,8 @@ public class EndToEndBenchmarks {
   @BenchmarkMode(Mode.SingleShotTime)
   @OutputTimeUnit(TimeUnit.MILLISECONDS)
   public void redisPair(Load load, GuardedRedis guarded, UnguardedRedis unguarded, ThreadKeys thread,
-      MemoryGuardBenchmarks.PairTimes times, MemoryGuardBenchmarks.Lockstep step, Blackhole bh) throws IOException {
-    pair(load, guarded.url, unguarded.url, thread, times, step, bh);
-  }
-
-  private static void pair(Load load, String guardedUrl, String unguardedUrl, ThreadKeys thread,
-      MemoryGuardBenchmarks.PairTimes times, MemoryGuardBenchmarks.Lockstep step, Blackhole bh) throws IOException {
-    boolean guardFirst = times.guardFirst;
-    times.guardFirst = !guardFirst;
-    for (int side = 0; side < 2; side++) {
-      boolean guard = (side == 0) == guardFirst;
-      String url = guard ? guardedUrl : unguardedUrl;
-      step.await();
-      long start = System.nanoTime();
-      for (int i = 0; i < PAIR_BLOCK; i++) bh.consume(pay(load, url, thread));
-      long elapsed = System.nanoTime() - start;
-      if (guard) times.guardNanos += elapsed;
-      else times.baselineNanos += elapsed;
-    }
-    times.calls += PAIR_BLOCK;
+      MemoryGuardBenchmarks.PairTimes times, MemoryGuardBenchmarks.Lockstep step, Blackhole bh) throws Exception {
+    Pairs.run(times, step, bh, PAIR_BLOCK,
+        () -> pay(load, guarded.url, thread), () -> pay(load, unguarded.url, thread));
   }
 }

@@ -3,7 +3,8 @@ package dev.idempotency.benchmarks;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
- * One invocation of a paired benchmark whose calls are network round trips (Redis, the client):
+ * One invocation of a paired benchmark whose calls are network round trips (Redis, the client,
+ * end to end):
  * {@code block} guarded calls and {@code block} baseline calls back to back, the order swapped
  * every invocation, the threads in lockstep, each side timed into its own counter (see
  * {@link MemoryGuardBenchmarks}, which inlines the same loop for calls of a microsecond).
