@@ -147,6 +147,15 @@ public final class IdempotentHttpHandler {
   }
 
   /**
+   * Whether requests with {@code method} are guarded (need a key, are fingerprinted, and so have
+   * their body read into memory). An integration passes any other request straight through,
+   * streaming, without buffering its body.
+   */
+  public boolean guards(String method) {
+    return requireKeyFor.contains(Objects.requireNonNull(method, "method"));
+  }
+
+  /**
    * Answers {@code request}: with {@code business}'s answer when it runs, otherwise with a stored
    * answer or a problem, as the class documentation's table says. Never returns null.
    *
@@ -159,7 +168,7 @@ public final class IdempotentHttpHandler {
       throws Exception {
     Objects.requireNonNull(request, "request");
     Objects.requireNonNull(business, "business");
-    if (!requireKeyFor.contains(request.method())) {
+    if (!guards(request.method())) {
       return business.handle(request);
     }
 
