@@ -268,6 +268,11 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
     checked = true;
   }
 
+  /** The default warning handler, a method so that a log record names this class and method. */
+  private static void logWarning(String warning) {
+    LOG.log(Level.WARNING, warning);
+  }
+
   private void discardIdleConnections() {
     Pool<Connection> pool = null;
     if (jedis instanceof RedisClient client) pool = client.getPool();
@@ -330,7 +335,7 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
     private final UnifiedJedis jedis;
     private String keyPrefix = DEFAULT_KEY_PREFIX;
     private boolean allowUnsafeEvictionPolicy;
-    private Consumer<? super String> warnings = warning -> LOG.log(Level.WARNING, warning);
+    private Consumer<? super String> warnings = RedisIdempotencyStore::logWarning;
 
     private Builder(UnifiedJedis jedis) {
       this.jedis = Objects.requireNonNull(jedis, "jedis");
