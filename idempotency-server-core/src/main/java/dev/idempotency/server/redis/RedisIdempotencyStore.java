@@ -4,6 +4,7 @@ import dev.idempotency.server.IdempotencyStoreUnavailableException;
 import dev.idempotency.server.store.ClaimResult;
 import dev.idempotency.server.store.IdempotencyStore;
 import dev.idempotency.server.store.RecordId;
+import java.lang.System.Logger.Level;
 import java.net.ConnectException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
@@ -11,6 +12,8 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.JedisPooled;
 import redis.clients.jedis.RedisClient;
@@ -54,6 +57,24 @@ import redis.clients.jedis.util.Pool;
  * checks the owner token. A timed-out call is never retried; it may still have run in Redis, and
  * a claim left so expires with its lease.
  *
+ * <p>Redis settings under which records vanish are checked when the store is built, with
+ * {@code CONFIG GET} on the server, or on every node a {@code RedisClusterClient} or
+ * {@code JedisCluster} knows (replicas too: one becomes a master at failover):
+ *
+ * <ul>
+ *   <li>a {@code maxmemory-policy} other than {@code noeviction} is refused with
+ *       {@link UnsafeRedisSettingsException}: every record has a TTL, so {@code volatile-*}
+ *       policies evict claims too ({@link Builder#allowUnsafeEvictionPolicy()} accepts the risk);
+ *   <li>neither AOF ({@code appendonly}) nor RDB ({@code save}) on is warned about, once;
+ *   <li>a Redis that refuses {@code CONFIG} (renamed, denied by ACL, a managed service) is warned
+ *       about, once, and used.
+ * </ul>
+ *
+ * <p>If Redis cannot be reached at build, the check runs before the first call that reaches it,
+ * and until it has passed no script is sent: a refused policy fails that call (and the next, until
+ * the setting is fixed). The check runs once per store, not per call; a Redis restarted later with
+ * other settings is not checked again.
+ *
  * <p>This class is threadsafe.
  */
 public final class RedisIdempotencyStore implements IdempotencyStore {
@@ -75,14 +96,24 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
   private static final LuaScript RENEW = LuaScript.load("renew");
   private static final LuaScript RELEASE = LuaScript.load("release");
 
+  private static final System.Logger LOG = System.getLogger(RedisIdempotencyStore.class.getName());
+
   private final UnifiedJedis jedis;
   private final String keyPrefix;
   private final RecordKeys keys;
+  private final boolean allowUnsafeEvictionPolicy;
+  private final Consumer<? super String> warnings;
+  // Held while the settings are checked; a call that finds it held fails rather than queues.
+  private final ReentrantLock checking = new ReentrantLock();
+  // Set once the settings check has passed; no script is sent before.
+  private volatile boolean checked;
 
   private RedisIdempotencyStore(Builder builder) {
     this.jedis = builder.jedis;
     this.keyPrefix = builder.keyPrefix;
     this.keys = new RecordKeys(keyPrefix);
+    this.allowUnsafeEvictionPolicy = builder.allowUnsafeEvictionPolicy;
+    this.warnings = builder.warnings;
   }
 
   /** A builder over {@code jedis}, which the store uses but never closes. */
@@ -163,6 +194,7 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
   }
 
   private Object call(LuaScript script, RecordId id, byte[]... args) {
+    if (!checked) checkBefore(script);
     byte[] key = keys.key(id);
     try {
       try {
@@ -186,6 +218,59 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
       throw new IdempotencyStoreUnavailableException(
           "Redis failed on " + script.name() + ": " + e.getMessage(), e);
     }
+  }
+
+  /** At build: a refusal throws, an unreachable Redis leaves the check to the first call. */
+  private void checkAtBuild() {
+    SettingsCheck.Verdict verdict = SettingsCheck.run(jedis, allowUnsafeEvictionPolicy);
+    if (verdict instanceof SettingsCheck.Refused refused) {
+      throw new UnsafeRedisSettingsException(refused.message());
+    }
+    if (verdict instanceof SettingsCheck.Passed passed) pass(passed);
+    if (verdict instanceof SettingsCheck.Unreachable unreachable) {
+      LOG.log(Level.DEBUG, () -> "Redis not reachable at build, its settings are checked before the"
+          + " first call: " + unreachable.cause().getMessage());
+    }
+  }
+
+  /** Before a call, while the check has not passed yet: check now, or fail the call. */
+  private void checkBefore(LuaScript script) {
+    // One check at a time; the calls meanwhile fail closed instead of each waiting out a timeout.
+    if (!checking.tryLock()) {
+      throw new IdempotencyStoreUnavailableException(
+          "Redis settings are being checked: " + script.name() + " not sent");
+    }
+    try {
+      if (checked) return;
+      SettingsCheck.Verdict verdict = SettingsCheck.run(jedis, allowUnsafeEvictionPolicy);
+      if (verdict instanceof SettingsCheck.Refused refused) {
+        throw new UnsafeRedisSettingsException(refused.message());
+      }
+      if (verdict instanceof SettingsCheck.Unreachable unreachable) {
+        JedisException cause = unreachable.cause();
+        throw new IdempotencyStoreUnavailableException(
+            "Redis failed on the settings check before " + script.name() + ": " + cause.getMessage(), cause);
+      }
+      pass((SettingsCheck.Passed) verdict);
+    } finally {
+      checking.unlock();
+    }
+  }
+
+  private void pass(SettingsCheck.Passed passed) {
+    for (String warning : passed.warnings()) {
+      try {
+        warnings.accept(warning);
+      } catch (RuntimeException e) {
+        LOG.log(Level.WARNING, "the warning handler failed on: " + warning, e);
+      }
+    }
+    checked = true;
+  }
+
+  /** The default warning handler, a method so that a log record names this class and method. */
+  private static void logWarning(String warning) {
+    LOG.log(Level.WARNING, warning);
   }
 
   private void discardIdleConnections() {
@@ -249,6 +334,8 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
   public static final class Builder {
     private final UnifiedJedis jedis;
     private String keyPrefix = DEFAULT_KEY_PREFIX;
+    private boolean allowUnsafeEvictionPolicy;
+    private Consumer<? super String> warnings = RedisIdempotencyStore::logWarning;
 
     private Builder(UnifiedJedis jedis) {
       this.jedis = Objects.requireNonNull(jedis, "jedis");
@@ -272,8 +359,43 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
       return this;
     }
 
+    /**
+     * Serve over a Redis whose {@code maxmemory-policy} is not {@code noeviction}, which
+     * {@link #build()} otherwise refuses. Under memory pressure such a Redis evicts keys with a TTL
+     * (every record has one) or any key: a claim in progress or a stored answer can vanish, and a
+     * repeat then runs the work again. The policy is still warned about, once. Default: refused.
+     */
+    public Builder allowUnsafeEvictionPolicy() {
+      this.allowUnsafeEvictionPolicy = true;
+      return this;
+    }
+
+    /**
+     * Where the store's warnings about Redis's settings go (no persistence, settings hidden, an
+     * evicting policy allowed): each is given once per store, when its settings check passes, on
+     * the thread that builds the store or makes its first call. They name settings and nodes,
+     * never credentials. Default: {@link System.Logger} {@code
+     * dev.idempotency.server.redis.RedisIdempotencyStore} at {@code WARNING}. An exception the
+     * handler throws is logged and otherwise ignored.
+     */
+    public Builder onWarning(Consumer<? super String> handler) {
+      this.warnings = Objects.requireNonNull(handler, "handler");
+      return this;
+    }
+
+    /**
+     * Builds the store and checks Redis's settings (see {@link RedisIdempotencyStore}): a few
+     * round trips per node, bounded by the client's timeouts. If Redis cannot be reached, the
+     * store is built and the check runs before its first call.
+     *
+     * @throws UnsafeRedisSettingsException if Redis (any node of a cluster) has a
+     *     {@code maxmemory-policy} other than {@code noeviction} and
+     *     {@link #allowUnsafeEvictionPolicy()} was not called
+     */
     public RedisIdempotencyStore build() {
-      return new RedisIdempotencyStore(this);
+      RedisIdempotencyStore store = new RedisIdempotencyStore(this);
+      store.checkAtBuild();
+      return store;
     }
   }
 }

@@ -18,7 +18,7 @@ class RedisReadmeExampleTest {
   @Test
   void standalone() {
     // README: standalone
-    RedisClient redis = RedisClient.create("127.0.0.1", 6379); // connects on first use
+    RedisClient redis = RedisClient.create("127.0.0.1", 6379);
     IdempotencyGuard guard = IdempotencyGuard.builder()
         .store(RedisIdempotencyStore.builder(redis)
             .keyPrefix("idem:payments:") // default "idem:"

@@ -73,21 +73,25 @@ public final class RedisServerFixture {
     return cluster;
   }
 
-  /** A new standalone server of the caller's own, started; the caller closes it. */
-  public static RedisServerProcess newStandalone() {
-    return startNode(binary(), false);
+  /**
+   * A new standalone server of the caller's own, started; the caller closes it. {@code settings}
+   * are redis-server command line arguments that come after the fixture's own and so override
+   * them, e.g. {@code "--maxmemory-policy", "allkeys-lru"} or {@code "--appendonly", "yes"}.
+   */
+  public static RedisServerProcess newStandalone(String... settings) {
+    return startNode(binary(), false, List.of(settings));
   }
 
-  /** A new standalone server of {@code binary}, started; the caller closes it. */
-  static RedisServerProcess newStandalone(Path binary) {
-    return startNode(binary, false);
+  /** A new standalone server of {@code binary}, with {@code settings}, started; the caller closes it. */
+  static RedisServerProcess newStandalone(Path binary, String... settings) {
+    return startNode(binary, false, List.of(settings));
   }
 
   /** A new cluster of {@code masters} masters, formed; the caller closes it. */
   public static LocalRedisCluster newCluster(int masters) {
     List<RedisServerProcess> nodes = new ArrayList<>();
     try {
-      for (int i = 0; i < masters; i++) nodes.add(startNode(binary(), true));
+      for (int i = 0; i < masters; i++) nodes.add(startNode(binary(), true, List.of()));
       return LocalRedisCluster.form(nodes);
     } catch (RuntimeException e) {
       for (RedisServerProcess node : nodes) node.close();
@@ -125,7 +129,7 @@ public final class RedisServerFixture {
     return binarySource;
   }
 
-  private static RedisServerProcess startNode(Path binary, boolean clusterNode) {
+  private static RedisServerProcess startNode(Path binary, boolean clusterNode, List<String> settings) {
     IllegalStateException last = null;
     for (int attempt = 0; attempt < START_ATTEMPTS; attempt++) {
       int port = freePort(clusterNode);
@@ -135,7 +139,8 @@ public final class RedisServerFixture {
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-      List<String> args = clusterNode ? LocalRedisCluster.nodeArgs(dir) : List.of();
+      List<String> args = new ArrayList<>(clusterNode ? LocalRedisCluster.nodeArgs(dir) : List.of());
+      args.addAll(settings);
       RedisServerProcess server = new RedisServerProcess(binary, port, dir, args);
       try {
         server.start();

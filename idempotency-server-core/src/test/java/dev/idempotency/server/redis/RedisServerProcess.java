@@ -24,8 +24,9 @@ import redis.clients.jedis.params.ScanParams;
 import redis.clients.jedis.resps.ScanResult;
 
 /**
- * One real {@code redis-server} process on a loopback port, with no persistence, in its own temp
- * directory. It can be stopped and started again on the same port (for outage tests). Started by
+ * One real {@code redis-server} process on a loopback port, in its own temp directory, with no
+ * persistence and Redis's defaults otherwise ({@code maxmemory-policy noeviction}) unless its
+ * extra arguments say otherwise. It can be stopped and started again on the same port (for outage tests). Started by
  * {@link RedisServerFixture}; every process still running when the JVM exits is killed.
  */
 public final class RedisServerProcess implements RedisDeployment, AutoCloseable {
