@@ -9,6 +9,9 @@ import dev.idempotency.contract.RetryAfter;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -181,6 +184,24 @@ class IdempotencyInterceptorTest {
       assertThat(IdempotencyOutcome.of(response).attempts()).isEqualTo(2);
     }
     assertThat(sleeper.sleeps).containsExactly(Duration.ofSeconds(12));
+  }
+
+  @Test
+  void retryAfterAsJavasRfc1123Date_withAOneDigitDay_waitsTheDateMinusNow() throws Exception {
+    // What a server that formats Retry-After with DateTimeFormatter.RFC_1123_DATE_TIME sends on
+    // the first nine days of a month: "Tue, 1 Dec 2026 19:52:03 GMT".
+    clock = new TestClock(Instant.parse("2026-12-01T19:52:00.250Z"));
+    sleeper = new TestSleeper(clock);
+    String date = DateTimeFormatter.RFC_1123_DATE_TIME.format(
+        Instant.parse("2026-12-01T19:52:03Z").atZone(ZoneOffset.UTC));
+    assertThat(date).isEqualTo("Tue, 1 Dec 2026 19:52:03 GMT");
+    server.enqueue(new MockResponse.Builder().code(503).addHeader("Retry-After", date).build());
+    server.enqueue(status(201));
+    try (Response response = call(interceptor().build(), payRequest())) {
+      assertThat(IdempotencyOutcome.of(response).attempts()).isEqualTo(2);
+    }
+    assertThat(keysOf(take(2))).hasSize(1);
+    assertThat(sleeper.sleeps).containsExactly(Duration.ofMillis(2750));
   }
 
   @Test

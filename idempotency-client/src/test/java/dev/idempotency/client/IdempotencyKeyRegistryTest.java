@@ -206,11 +206,8 @@ class IdempotencyKeyRegistryTest {
   @Test
   void keyGenerators_makeUuidV4AndV7() {
     assertThat(UUID.fromString(KeyGenerator.uuidV4().newKey().value()).version()).isEqualTo(4);
-    KeyGenerator v7 = KeyGenerator.uuidV7();
-    IdempotencyKey a = v7.newKey();
-    IdempotencyKey b = v7.newKey();
-    assertThat(UUID.fromString(a.value()).version()).isEqualTo(7);
-    assertThat(a.value()).as("time-ordered").isLessThan(b.value());
+    // KeyGeneratorTest checks their bits and their order.
+    assertThat(UUID.fromString(KeyGenerator.uuidV7().newKey().value()).version()).isEqualTo(7);
   }
 
   @Test

@@ -8,8 +8,11 @@ import java.util.Objects;
  *
  * <p>{@link #parseHeader(String)} reads a header value in either form the contract allows: bare
  * ({@code Idempotency-Key: 5f0c...}) or an RFC 8941 sf-string ({@code Idempotency-Key: "5f0c..."},
- * with {@code \"} and {@code \\} escapes). {@link #toHeaderValue()} writes the bare form, which
- * every server that follows the contract accepts.
+ * with {@code \"} and {@code \\} escapes), which may carry parameters
+ * ({@code "5f0c...";v=1}): the key is the string, the parameters are checked for syntax and
+ * ignored. The bare form is the whole value: {@code ;} and {@code =} are visible ASCII a key may
+ * hold, so {@code abc;v=1} is the key {@code abc;v=1}. {@link #toHeaderValue()} writes the bare
+ * form, which every server that follows the contract accepts.
  *
  * <p>Instances are immutable and threadsafe; equality is by value.
  */
@@ -45,8 +48,8 @@ public final class IdempotencyKey {
   }
 
   /**
-   * Parses one {@code Idempotency-Key} header value, bare or as an RFC 8941 sf-string.
-   * Surrounding spaces and tabs (optional whitespace) are ignored.
+   * Parses one {@code Idempotency-Key} header value, bare or as an RFC 8941 sf-string with or
+   * without parameters. Surrounding spaces and tabs (optional whitespace) are ignored.
    *
    * @throws NullPointerException if {@code headerValue} is null
    * @throws InvalidIdempotencyKeyException if it is not a valid key in either form
@@ -128,10 +131,53 @@ public final class IdempotencyKey {
     return s.substring(start, end);
   }
 
-  /** RFC 8941 section 4.2.5: a string is DQUOTE *(unescaped / "\" ( DQUOTE / "\" )) DQUOTE. */
+  /**
+   * RFC 8941: an sf-string item, optionally with parameters (section 3.1.2); returns the string.
+   * The parameters are ignored, so they are checked loosely: each is {@code ;}, optional spaces,
+   * a key ({@code lcalpha / "*"} then {@code lcalpha / DIGIT / "_" / "-" / "." / "*"}), and
+   * optionally {@code =} and a value that is an sf-string or a run of the characters the other
+   * bare items are made of. Spaces and tabs before a {@code ;} are allowed too, which RFC 8941
+   * does not; anything else after the string is invalid.
+   */
   private static String unquoteSfString(String v) {
     StringBuilder out = new StringBuilder(v.length());
-    int i = 1;
+    int i = readString(v, 0, out);
+    while (i < v.length()) {
+      i = skipOws(v, i);
+      if (v.charAt(i) != ';') {
+        throw new InvalidIdempotencyKeyException(
+            "Idempotency-Key has characters after its closing quote that are not parameters");
+      }
+      i++;
+      while (i < v.length() && v.charAt(i) == ' ') i++;
+      if (i == v.length() || !isKeyStart(v.charAt(i))) {
+        throw new InvalidIdempotencyKeyException(
+            "Idempotency-Key has a parameter whose name is missing or does not start with a-z or *");
+      }
+      while (i < v.length() && isKeyChar(v.charAt(i))) i++;
+      if (i < v.length() && v.charAt(i) == '=') {
+        i++;
+        if (i < v.length() && v.charAt(i) == '"') {
+          i = readString(v, i, null);
+        } else {
+          int start = i;
+          while (i < v.length() && isBareValueChar(v.charAt(i))) i++;
+          if (i == start) {
+            throw new InvalidIdempotencyKeyException("Idempotency-Key has a parameter with no value");
+          }
+        }
+      }
+    }
+    return out.toString();
+  }
+
+  /**
+   * RFC 8941 section 4.2.5: a string is DQUOTE *(unescaped / "\" ( DQUOTE / "\" )) DQUOTE. Reads
+   * the one that starts at {@code start} into {@code out} (unless null) and returns the index
+   * after its closing quote.
+   */
+  private static int readString(String v, int start, StringBuilder out) {
+    int i = start + 1;
     while (true) {
       if (i >= v.length()) {
         throw new InvalidIdempotencyKeyException("Idempotency-Key has an unterminated quoted string");
@@ -146,20 +192,41 @@ public final class IdempotencyKey {
           throw new InvalidIdempotencyKeyException(
               "Idempotency-Key has an invalid escape \\" + next + " (only \\\" and \\\\ are allowed)");
         }
-        out.append(next);
+        if (out != null) out.append(next);
       } else if (c == '"') {
-        if (i != v.length()) {
-          throw new InvalidIdempotencyKeyException(
-              "Idempotency-Key has characters after its closing quote");
-        }
-        return out.toString();
+        return i;
       } else if (c < 0x20 || c > 0x7E) {
         throw new InvalidIdempotencyKeyException(
             "Idempotency-Key has a character that is not visible ASCII (0x"
                 + Integer.toHexString(c) + ")");
-      } else {
+      } else if (out != null) {
         out.append(c);
       }
     }
+  }
+
+  private static int skipOws(String v, int i) {
+    while (i < v.length() && (v.charAt(i) == ' ' || v.charAt(i) == '\t')) i++;
+    // The value was trimmed, so whitespace is never last: something follows it.
+    return i;
+  }
+
+  private static boolean isKeyStart(char c) {
+    return (c >= 'a' && c <= 'z') || c == '*';
+  }
+
+  private static boolean isKeyChar(char c) {
+    return isKeyStart(c) || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+  }
+
+  /**
+   * What the bare items other than strings are made of (RFC 8941 sections 3.3.1 to 3.3.6):
+   * integers and decimals ({@code -}, digits, {@code .}), tokens (tchar, {@code :}, {@code /}),
+   * byte sequences ({@code :}, base64 with {@code +}, {@code /}, {@code =}), booleans
+   * ({@code ?0}, {@code ?1}).
+   */
+  private static boolean isBareValueChar(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+        || "!#$%&'*+-.^_`|~:/?=".indexOf(c) >= 0;
   }
 }

@@ -118,11 +118,83 @@ class IdempotencyKeyTest {
   }
 
   @Test
-  void charactersAfterTheClosingQuoteAreInvalid() {
+  void charactersAfterTheClosingQuoteThatAreNotParametersAreInvalid() {
     assertInvalid("\"abc\"x");
     assertInvalid("\"abc\" x");
-    assertInvalid("\"abc\";a=1");
     assertInvalid("\"abc\", \"def\"");
+    assertInvalid("\"abc\"\"def\"");
+    assertInvalid("\"abc\"=1");
+  }
+
+  // --- RFC 8941 section 3.1.2: an item may carry parameters; the key is the string -----------
+
+  @Test
+  void sfStringWithParameters_isTheString() {
+    assertThat(IdempotencyKey.parseHeader("\"" + UUID + "\";v=1").value()).isEqualTo(UUID);
+    assertThat(IdempotencyKey.parseHeader("\"abc\";v").value()).isEqualTo("abc");
+    assertThat(IdempotencyKey.parseHeader("\"abc\";a=1;b;c=2").value()).isEqualTo("abc");
+    assertThat(IdempotencyKey.parseHeader("\"abc\";  a=1; b=2").value())
+        .as("spaces after the semicolon").isEqualTo("abc");
+    assertThat(IdempotencyKey.parseHeader("\"abc\" ;a=1\t").value())
+        .as("optional whitespace before it, read loosely").isEqualTo("abc");
+    assertThat(IdempotencyKey.parseHeader("\"a\\\"b\";v=1").value()).isEqualTo("a\"b");
+  }
+
+  @Test
+  void parameterValuesOfEveryBareItemType() {
+    // integer, decimal, string (with an escape and the separators inside), token, byte
+    // sequence, boolean; and keys with every character a key may have.
+    String v = "\"abc\";i=-42;d=1.5;s=\"x;y=\\\"z\\\" ,w\";t=foo/bar:baz*;b=:cGF5bG9hZA==:;f=?0;"
+        + "*k_e-y.1*=?1";
+    assertThat(IdempotencyKey.parseHeader(v).value()).isEqualTo("abc");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "\"abc\";", // a semicolon and no parameter
+        "\"abc\";a=1;",
+        "\"abc\";;a=1",
+        "\"abc\";=1", // no name
+        "\"abc\";A=1", // names are lowercase
+        "\"abc\";1a=1", // and start with a letter or *
+        "\"abc\";a b=1",
+        "\"abc\";a=", // no value
+        "\"abc\";a= 1",
+        "\"abc\";a=1 2",
+        "\"abc\";a=1 x",
+        "\"abc\";a=1,b=2",
+        "\"abc\";a=1, \"def\"",
+        "\"abc\";a=\"x", // an unterminated string value
+        "\"abc\";a=\"x\\y\"", // an escape other than \" and \\
+        "\"abc\";a=\"x\"y",
+        "\"abc\";a=(1)",
+        "\"abc\";a=\u00e9"
+      })
+  void parametersThatAreNotRfc8941ParametersAreInvalid(String headerValue) {
+    assertInvalid(headerValue);
+  }
+
+  @Test
+  void parametersDoNotMakeAnInvalidKeyValid() {
+    assertInvalid("\"\";v=1");
+    assertInvalid("\"a b\";v=1");
+    assertInvalid("\"" + "k".repeat(256) + "\";v=1");
+  }
+
+  @Test
+  void theBareFormIsTheWholeValue_semicolonsIncluded() {
+    // ';' and '=' are visible ASCII, so a bare key may hold them: the bare form has no
+    // parameters, and abc;v=1 is the key "abc;v=1", not "abc".
+    assertThat(IdempotencyKey.parseHeader("abc;v=1").value()).isEqualTo("abc;v=1");
+    assertThat(IdempotencyKey.parseHeader("abc;v=1")).isNotEqualTo(IdempotencyKey.of("abc"));
+  }
+
+  @Test
+  void errorMessagesDoNotRepeatTheValue() {
+    assertThatThrownBy(() -> IdempotencyKey.parseHeader("\"secret-key\";v=secret-value x"))
+        .isInstanceOf(InvalidIdempotencyKeyException.class)
+        .hasMessageNotContaining("secret");
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.idempotency.examples.demo;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.idempotency.client.IdempotencyGaveUpException;
 import dev.idempotency.client.IdempotencyInterceptor;
@@ -39,6 +40,12 @@ import okhttp3.Response;
  * the same key. An action that stopped "in progress" or whose outcome is unknown is tried again
  * later, as a user would, until it ends with a confirmed payment or {@link #MAX_TRIES} tries.
  *
+ * <p>Once the SDK reports {@link IdempotencyOutcome.Succeeded} the payment has run and its key is
+ * forgotten, so the action is over whatever happens next: the answer is read tolerantly (fields
+ * this client does not know are ignored, so a server may add some), and an answer that still
+ * cannot be read is counted as unreadable and reported, never taken for "no answer". Trying the
+ * action again then would send a new key, and pay a second time.
+ *
  * <p>Action {@code i} pays {@code 1000 + i} cents, so a ledger entry tells which action it belongs
  * to.
  */
@@ -64,7 +71,8 @@ final class DemoClient {
     AtomicLong attempts = new AtomicLong();
     AtomicLong noAnswers = new AtomicLong();
     OkHttpClient http = httpClient(o, attempts, noAnswers);
-    ObjectMapper json = new ObjectMapper();
+    // Tolerant: a server that adds a field to its answer must not make a paid action look unpaid.
+    ObjectMapper json = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     String runId = UUID.randomUUID().toString().substring(0, 8);
     Tally tally = new Tally();
     AtomicInteger next = new AtomicInteger();
@@ -99,7 +107,8 @@ final class DemoClient {
       http.connectionPool().evictAll();
     }
     return new Summary(o.actions, attempts.get(), noAnswers.get(), tally.replays.get(), tally.inProgressStops.get(),
-        tally.unknownStops.get(), new ArrayList<>(tally.confirmed.values()), o.actions - tally.confirmed.size());
+        tally.unknownStops.get(), tally.unreadableAnswers.get(), new ArrayList<>(tally.confirmed.values()),
+        o.actions - tally.confirmed.size());
   }
 
   private static void runAction(OkHttpClient http, ObjectMapper json, Options o, String runId, int i, Tally tally)
@@ -118,9 +127,14 @@ final class DemoClient {
       try (Response response = http.newCall(request.build()).execute()) {
         IdempotencyOutcome outcome = IdempotencyOutcome.of(response);
         if (outcome instanceof IdempotencyOutcome.Succeeded s) {
-          Payment payment = json.readValue(response.body().bytes(), Payment.class);
-          tally.confirmed.put(i, payment);
+          // Paid, and the key is gone: from here on, no failure may lead to another try.
           if (s.replayed()) tally.replays.incrementAndGet();
+          Payment payment = readPayment(json, response);
+          if (payment != null) {
+            tally.confirmed.put(i, payment);
+          } else {
+            tally.unreadableAnswers.incrementAndGet();
+          }
           return;
         }
         if (outcome instanceof IdempotencyOutcome.InProgress) {
@@ -139,6 +153,15 @@ final class DemoClient {
       }
       Thread.sleep(pause.toMillis());
       pause = pause.multipliedBy(2).compareTo(MAX_PAUSE) > 0 ? MAX_PAUSE : pause.multipliedBy(2);
+    }
+  }
+
+  /** The payment a success answer carries, or null if it cannot be read. Never throws. */
+  private static Payment readPayment(ObjectMapper json, Response response) {
+    try {
+      return json.readValue(response.body().bytes(), Payment.class);
+    } catch (IOException | RuntimeException e) {
+      return null;
     }
   }
 
@@ -192,6 +215,7 @@ final class DemoClient {
     final AtomicLong replays = new AtomicLong();
     final AtomicLong inProgressStops = new AtomicLong();
     final AtomicLong unknownStops = new AtomicLong();
+    final AtomicLong unreadableAnswers = new AtomicLong();
   }
 
   /**
@@ -203,11 +227,13 @@ final class DemoClient {
    * @param replays actions whose confirming answer was a replay of a stored answer
    * @param inProgressStops tries that stopped on 409/425 "in progress" (tried again later)
    * @param unknownStops tries where the client gave up with the outcome unknown (tried again later)
+   * @param unreadableAnswers actions that succeeded but whose answer could not be read: paid, not
+   *     tried again, and counted among the failures since the client has no payment to show
    * @param confirmed the confirmed payment of each action that has one
    * @param failures actions that did not end with a confirmed payment
    */
   record Summary(int actions, long attempts, long noAnswers, long replays, long inProgressStops, long unknownStops,
-      List<Payment> confirmed, int failures) {
+      long unreadableAnswers, List<Payment> confirmed, int failures) {
 
     /** HTTP requests beyond the first of each action. */
     long retries() {
@@ -227,8 +253,10 @@ final class DemoClient {
               + "replays            %8d%n"
               + "in-progress stops  %8d%n"
               + "gave-up stops      %8d%n"
+              + "unreadable answers %8d%n"
               + "failures           %8d%n",
-          actions, attempts, noAnswers, retries(), replays, inProgressStops, unknownStops, failures);
+          actions, attempts, noAnswers, retries(), replays, inProgressStops, unknownStops, unreadableAnswers,
+          failures);
     }
   }
 
