@@ -8,6 +8,7 @@ import dev.idempotency.contract.ProblemType;
 import dev.idempotency.contract.RetryAfter;
 import dev.idempotency.contract.StatusCodes;
 import dev.idempotency.server.GuardedResult;
+import dev.idempotency.server.IdempotencyCapacityExceededException;
 import dev.idempotency.server.IdempotencyGuard;
 import dev.idempotency.server.IdempotencyInProgressException;
 import dev.idempotency.server.IdempotencyKeyReusedException;
@@ -260,8 +261,10 @@ public final class IdempotentHttpHandler {
       return problem(
           Problem.of(
               ProblemType.STORE_UNAVAILABLE,
-              "the idempotency store cannot be reached; nothing was run. Retry with the same key"
-                  + " after " + seconds + " s"),
+              (e instanceof IdempotencyCapacityExceededException
+                      ? "the idempotency store has no room for a new key now"
+                      : "the idempotency store cannot be reached")
+                  + "; nothing was run. Retry with the same key after " + seconds + " s"),
           seconds);
     }
     if (e instanceof InvalidIdempotencyKeyException) {
