@@ -55,7 +55,7 @@ public class GuardCostBreakdown {
         return t;
       });
       scheduler.setRemoveOnCancelPolicy(true);
-      store = new InMemoryIdempotencyStore();
+      store = MemoryGuardBenchmarks.newStore();
       completed = new RecordId("payments", "", UUID.randomUUID().toString());
       store.claim(completed, "", "t", Duration.ofSeconds(30));
       store.complete(completed, "t", json, Duration.ofHours(24));
@@ -105,7 +105,7 @@ public class GuardCostBreakdown {
 
     @Setup(Level.Iteration)
     public void fresh() {
-      store = new InMemoryIdempotencyStore();
+      store = MemoryGuardBenchmarks.newStore();
     }
   }
 

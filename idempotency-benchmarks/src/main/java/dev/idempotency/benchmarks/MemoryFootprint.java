@@ -59,7 +59,7 @@ public final class MemoryFootprint {
 
   /** A default store filled through a guard, every entry completed with a 200-byte answer. */
   static Object fillGuard(int entries, boolean fingerprinted) {
-    InMemoryIdempotencyStore store = new InMemoryIdempotencyStore();
+    InMemoryIdempotencyStore store = MemoryGuardBenchmarks.newStore();
     IdempotencyGuard guard = MemoryGuardBenchmarks.newGuard(store);
     Keys keys = new Keys();
     for (int i = 0; i < entries; i++) {

@@ -76,6 +76,9 @@ import java.util.function.Supplier;
  * gives the results still waiting one last try and reports those it cannot store; a JVM that exits
  * without closing the guard drops them silently, and their keys free when their leases end.
  *
+ * <p>No exception message, log line or listener event of the guard contains a key, a scope or an
+ * owner token verbatim (a {@link RecordId} prints digests of them): they may carry credentials.
+ *
  * <p>This class is immutable and threadsafe. It owns one daemon thread for lease renewals and
  * deferred completions (unless given a scheduler), started on first use and ended when idle or on
  * {@link #close()}.
@@ -308,13 +311,13 @@ public final class IdempotencyGuard implements Closeable {
       if (claim instanceof ClaimResult.FingerprintMismatch) {
         report(l -> l.keyReused(id));
         throw new IdempotencyKeyReusedException(
-            "the key " + key + " was already used for a different request; use a new key for a new action");
+            "this key was already used for a different request; use a new key for a new action");
       }
       Duration leaseRemaining = ((ClaimResult.InProgress) claim).leaseRemaining();
       long now = clock.millis();
       if (!inProgressPolicy.waits() || now >= waitUntil) {
         report(l -> l.inProgress(id));
-        throw inProgress(key, leaseRemaining);
+        throw inProgress(leaseRemaining);
       }
       Duration sleep = min(poll, Duration.ofMillis(waitUntil - now));
       try {
@@ -322,7 +325,7 @@ public final class IdempotencyGuard implements Closeable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         report(l -> l.inProgress(id));
-        throw inProgress(key, leaseRemaining);
+        throw inProgress(leaseRemaining);
       }
       poll = min(poll.multipliedBy(2), MAX_POLL);
     }
@@ -471,10 +474,10 @@ public final class IdempotencyGuard implements Closeable {
     return r < now ? Long.MAX_VALUE : r;
   }
 
-  private static IdempotencyInProgressException inProgress(String key, Duration leaseRemaining) {
+  private static IdempotencyInProgressException inProgress(Duration leaseRemaining) {
     Duration retryAfter = leaseRemaining.isNegative() ? Duration.ZERO : min(leaseRemaining, MAX_IN_PROGRESS_RETRY_AFTER);
     return new IdempotencyInProgressException(
-        "a call with the key " + key + " is still running; retry with the same key later", retryAfter);
+        "a call with this key is still running; retry with the same key later", retryAfter);
   }
 
   private static IdempotencyStoreUnavailableException unavailable(RuntimeException e) {

@@ -11,6 +11,11 @@ import dev.idempotency.server.store.RecordId;
  * completions it ends; they should return quickly. An exception
  * thrown by a listener is logged and otherwise ignored: it never changes the guard's answer.
  *
+ * <p>No event carries a key, a scope or an owner token as text: a {@link RecordId} prints the
+ * scope and the key as digests ({@link RecordId#toString()}), and the exceptions the guard makes
+ * name neither. {@code id.scope()} and {@code id.key()} give the parts themselves; a listener that
+ * logs them takes that on.
+ *
  * <p>Implementations must be threadsafe.
  */
 public interface IdempotencyListener {

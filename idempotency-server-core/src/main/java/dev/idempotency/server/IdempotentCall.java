@@ -1,9 +1,16 @@
 package dev.idempotency.server;
 
+import dev.idempotency.server.store.RecordId;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Base64;
 import java.util.Objects;
 
 /**
  * One guarded call: the client's key, the caller's scope and an optional request fingerprint.
+ * Its {@code toString} shows them as digests, as {@link RecordId#toString()} does: a scope or a key
+ * may carry a secret.
  *
  * @param key the client's key (validated by the guard against the contract's syntax)
  * @param scope the caller scope (authenticated principal or tenant); empty for one anonymous scope
@@ -27,5 +34,25 @@ public record IdempotentCall(String key, String scope, String fingerprint) {
 
   public IdempotentCall withFingerprint(String fingerprint) {
     return new IdempotentCall(key, scope, fingerprint);
+  }
+
+  /** The three parts as digests (see {@link RecordId#toString()}); never a part verbatim. */
+  @Override
+  public String toString() {
+    return "IdempotentCall[key=" + digest(key) + ", scope=" + digest(scope)
+        + ", fingerprint=" + digest(fingerprint) + "]";
+  }
+
+  // The form of RecordId's digests, so that a call and its record read alike in a log.
+  private static String digest(String part) {
+    if (part.isEmpty()) return "\"\"";
+    MessageDigest sha256;
+    try {
+      sha256 = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+    }
+    byte[] hash = sha256.digest(part.getBytes(StandardCharsets.UTF_8));
+    return "sha256:" + Base64.getUrlEncoder().withoutPadding().encodeToString(hash).substring(0, 8);
   }
 }

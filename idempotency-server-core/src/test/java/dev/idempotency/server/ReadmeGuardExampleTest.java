@@ -9,6 +9,7 @@ import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.Test;
 
 /** The README's guard snippets, compiled and run. Keep them in step with README.md. */
@@ -77,5 +78,28 @@ class ReadmeGuardExampleTest {
         .hasMessageContaining("insufficient funds");
     assertThat(charges).hasValue(0);
     guard.close();
+  }
+
+  @Test
+  void memoryStore() {
+    LongAdder evictions = new LongAdder();
+
+    // README: memory store
+    InMemoryIdempotencyStore store = InMemoryIdempotencyStore.builder()
+        .maximumSize(100_000)          // default
+        .maximumSizePerScope(10_000)   // default: a tenth; maximumSize lets one scope fill the store
+        .build();
+    // README: end
+    // README: lossy store
+    InMemoryIdempotencyStore lossy = InMemoryIdempotencyStore.builder()
+        .evictCompletedEarly((id, retentionLeft) -> evictions.increment()) // a metric, a log line
+        .build();
+    // README: end
+
+    InMemoryIdempotencyStore defaults = new InMemoryIdempotencyStore();
+    assertThat(store.maximumSize()).isEqualTo(defaults.maximumSize());
+    assertThat(store.maximumSizePerScope()).isEqualTo(defaults.maximumSizePerScope());
+    assertThat(lossy.evictsCompletedEarly()).isTrue();
+    assertThat(evictions.sum()).isZero();
   }
 }

@@ -57,9 +57,10 @@ public record HttpRequestView(
     return Objects.hash(method, pathWithQuery, headers, Arrays.hashCode(body), scope);
   }
 
+  /** The method, target, header names and body size; never a header value or the scope. */
   @Override
   public String toString() {
     return "HttpRequestView[" + method + " " + pathWithQuery + ", headers=" + headers.keySet()
-        + ", body=" + body.length + " bytes, scope=" + scope + "]";
+        + ", body=" + body.length + " bytes, scope=" + (scope.isEmpty() ? "\"\"" : "(hidden)") + "]";
   }
 }

@@ -8,6 +8,7 @@ import dev.idempotency.contract.ProblemType;
 import dev.idempotency.contract.RetryAfter;
 import dev.idempotency.contract.StatusCodes;
 import dev.idempotency.server.GuardedResult;
+import dev.idempotency.server.IdempotencyCapacityExceededException;
 import dev.idempotency.server.IdempotencyGuard;
 import dev.idempotency.server.IdempotencyInProgressException;
 import dev.idempotency.server.IdempotencyKeyReusedException;
@@ -33,7 +34,8 @@ import java.util.regex.Pattern;
  * <table>
  *   <caption>What {@link #handle} answers</caption>
  *   <tr><th>request</th><th>answer</th><th>business code runs</th></tr>
- *   <tr><td>method not in {@link Builder#requireKeyFor}</td><td>the business answer</td>
+ *   <tr><td>method not in {@link Builder#requireKeyFor} (case-sensitive: {@code post} is not
+ *       {@code POST})</td><td>the business answer</td>
  *       <td>yes, unguarded</td></tr>
  *   <tr><td>no {@code Idempotency-Key}</td><td>400 {@code idempotency-key-missing}</td>
  *       <td>no</td></tr>
@@ -80,6 +82,10 @@ public final class IdempotentHttpHandler {
   // and TRACE are safe; POST and PATCH are neither, so they are the ones a repeat can double.
   private static final List<String> DEFAULT_REQUIRE_KEY_FOR = List.of("POST", "PATCH");
 
+  // RFC 9110 section 9 and RFC 5789: the methods whose names a configuration may miscase.
+  private static final List<String> STANDARD_METHODS =
+      List.of("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH");
+
   // A store outage is usually a short blip (a failover, a reconnect); clients back off further
   // on their own when it lasts.
   private static final Duration DEFAULT_UNAVAILABLE_RETRY_AFTER = Duration.ofSeconds(1);
@@ -119,7 +125,7 @@ public final class IdempotentHttpHandler {
 
   private IdempotentHttpHandler(Builder b) {
     this.guard = b.guard;
-    this.requireKeyFor = caseInsensitive(b.requireKeyFor);
+    this.requireKeyFor = Set.copyOf(b.requireKeyFor);
     this.inProgressStatus = b.inProgressStatus;
     TreeSet<String> stored = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
     stored.addAll(ALWAYS_STORED);
@@ -148,8 +154,9 @@ public final class IdempotentHttpHandler {
 
   /**
    * Whether requests with {@code method} are guarded (need a key, are fingerprinted, and so have
-   * their body read into memory). An integration passes any other request straight through,
-   * streaming, without buffering its body.
+   * their body read into memory). Methods compare case-sensitively, as RFC 9110 says: {@code post}
+   * is not {@code POST}, and is not guarded by default. An integration passes any other request
+   * straight through, streaming, without buffering its body.
    */
   public boolean guards(String method) {
     return requireKeyFor.contains(Objects.requireNonNull(method, "method"));
@@ -254,8 +261,10 @@ public final class IdempotentHttpHandler {
       return problem(
           Problem.of(
               ProblemType.STORE_UNAVAILABLE,
-              "the idempotency store cannot be reached; nothing was run. Retry with the same key"
-                  + " after " + seconds + " s"),
+              (e instanceof IdempotencyCapacityExceededException
+                      ? "the idempotency store has no room for a new key now"
+                      : "the idempotency store cannot be reached")
+                  + "; nothing was run. Retry with the same key after " + seconds + " s"),
           seconds);
     }
     if (e instanceof InvalidIdempotencyKeyException) {
@@ -390,10 +399,13 @@ public final class IdempotentHttpHandler {
     }
 
     /**
-     * The methods guarded by a key, compared ignoring case; requests with any other method pass
-     * straight to the business code. Default: {@code POST} and {@code PATCH}.
+     * The methods guarded by a key, compared case-sensitively (RFC 9110 section 9.1); requests
+     * with any other method, {@code post} included, pass straight to the business code. Default:
+     * {@code POST} and {@code PATCH}.
      *
-     * @throws IllegalArgumentException if there is none, or one is not an HTTP method token
+     * @throws IllegalArgumentException if there is none, if one is not an HTTP method token, or if
+     *     one is a standard method in another case ({@code post}): it would leave {@code POST}
+     *     unguarded
      */
     public Builder requireKeyFor(String... methods) {
       Objects.requireNonNull(methods, "methods");
@@ -403,6 +415,12 @@ public final class IdempotentHttpHandler {
       for (String m : methods) {
         Objects.requireNonNull(m, "method");
         if (!isToken(m)) throw new IllegalArgumentException("not an HTTP method: \"" + m + "\"");
+        for (String standard : STANDARD_METHODS) {
+          if (standard.equalsIgnoreCase(m) && !standard.equals(m)) {
+            throw new IllegalArgumentException(
+                "methods are case-sensitive: \"" + m + "\" is not " + standard + "; write " + standard);
+          }
+        }
       }
       this.requireKeyFor = List.of(methods);
       return this;

@@ -46,6 +46,8 @@
  *       another's stored answer.
  *   <li>Pass every header value, a repeated header as several values: a repeated {@code
  *       Idempotency-Key} is answered 400, as the contract says. Names may be in any case.
+ *   <li>Pass the method as received, never upper-cased: methods are case-sensitive (RFC 9110), and
+ *       {@code post} is not {@code POST}, so it is not guarded.
  *   <li>The path with query is the raw request target (no decoding), so that the fingerprint sees
  *       what the client sent; the same key on another path, query or body is answered 422.
  *   <li>Write all headers of the answer: a replay carries {@code Idempotent-Replayed: true}, a

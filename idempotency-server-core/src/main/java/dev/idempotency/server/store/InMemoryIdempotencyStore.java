@@ -3,7 +3,9 @@ package dev.idempotency.server.store;
 import dev.idempotency.server.IdempotencyCapacityExceededException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -20,26 +22,42 @@ import java.util.concurrent.locks.ReentrantLock;
  * completed record when its retention passes. An expired record is absent: the next claim acquires
  * it, and the old owner's {@code complete}, {@code renew} and {@code release} answer false.
  *
- * <p>The store holds at most {@link Builder#maximumSize(int) maximumSize} records, claims and
- * completed records together. When a new claim finds it full, it first drops expired records, then
- * evicts the completed record closest to its expiry (with one retention for all records that is
- * the oldest: repeats come soon after the first request, so the oldest answer is the least likely
- * to be asked for again). It never evicts a claim in progress: when every record is a live claim,
- * {@link #claim} throws {@link IdempotencyCapacityExceededException} and nothing is stored.
+ * <p><b>Bounds.</b> The store holds at most {@link Builder#maximumSize(int) maximumSize} records,
+ * claims and completed records together, and each scope (the namespace and scope of a
+ * {@link RecordId}: one caller of one service) at most its share,
+ * {@link Builder#maximumSizePerScope(int) maximumSizePerScope}, a tenth of the bound by default.
+ * Only a new record needs room: a repeat of a record held is answered whatever the bounds. A new
+ * claim of a scope at its share, or one that finds the store full, first drops the expired
+ * records; if there is still no room, {@link #claim} throws
+ * {@link IdempotencyCapacityExceededException}, whose message says which bound was met (never the
+ * scope), and nothing is stored. An HTTP layer answers it 503, and the client retries later with
+ * the same key. One caller flooding the store with new keys so fills its own share, while the
+ * other scopes claim as before.
+ *
+ * <p>By default no record is dropped before it expires: a completed record is kept for its whole
+ * retention, so a retry within it is a replay, never a second run of the business code, whatever
+ * other callers send meanwhile. {@link Builder#evictCompletedEarly} lets a full store evict the
+ * completed record closest to its expiry instead (of any scope; with one retention for all records
+ * it is the oldest), and tells an {@link EvictionListener}; a retry of that key then runs the
+ * business code again. A claim in progress is never evicted.
  *
  * <p>Design: a {@link ConcurrentHashMap} of immutable records, each change one atomic
  * conditional operation on the map ({@code putIfAbsent}, {@code replace} or {@code remove} of the
- * record read), so a repeat of a completed record is answered by a lock-free read. Expiry is kept
- * in write order, as Caffeine's {@code expireAfterWrite} keeps it: a guard gives all its records
- * one lease TTL and one retention, so records written later expire later, and a FIFO queue per
- * kind (claims, completed records) holds them in deadline order at O(1) per write. A record whose
- * deadline is earlier than the last one queued (another TTL, a clock set back) goes to an ordered
- * set instead, so the order stays exact whatever the TTLs. A record replaced or removed is marked
- * and dropped from its queue when it reaches the head. One claim in eight drops a few expired
- * records (no thread, no timer), one thread at a time; a full store drops them all first.
- * Caffeine was the first candidate, but its only way to pin an entry is a weight of zero, which
- * takes claims out of the bound: the store would either hold up to twice its maximum or have to
- * resize the cache on every claim.
+ * record read), so a repeat of a completed record is answered by a lock-free read. The bounds are
+ * counts kept exact alongside the map: a new claim reserves a slot in its scope's counter (one map
+ * lookup and one compare-and-set) and one in the global count before it inserts, and the removal
+ * of a record gives both back; a scope's counter leaves its map at zero, so that map never holds
+ * more scopes than the store holds records. Expiry is kept in write order, as Caffeine's
+ * {@code expireAfterWrite} keeps it: a guard gives all its records one lease TTL and one
+ * retention, so records written later expire later, and a FIFO queue per kind (claims, completed
+ * records) holds them in deadline order at O(1) per write. A record whose deadline is earlier than
+ * the last one queued (another TTL, a clock set back) goes to an ordered set instead, so the order
+ * stays exact whatever the TTLs. A record replaced or removed is marked and dropped from its queue
+ * when it reaches the head. One claim in eight drops a few expired records (no thread, no timer),
+ * one thread at a time; a claim that finds no room drops them all first. Caffeine was the first
+ * candidate, but its only way to pin an entry is a weight of zero, which takes claims out of the
+ * bound: the store would either hold up to twice its maximum or have to resize the cache on every
+ * claim.
  *
  * <p>The arrays given to {@link #complete} and handed out in {@link ClaimResult.Completed} are
  * copies: a caller may modify its own.
@@ -53,6 +71,17 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
    * answers of a few hundred bytes some tens of MiB of heap. Size it to the heap and the traffic.
    */
   public static final int DEFAULT_MAXIMUM_SIZE = 100_000;
+
+  /**
+   * A scope's default share is the maximum size divided by this: one caller can then take at most
+   * a tenth of the room, and ten callers at their share are needed to fill the store, while a
+   * caller of the default store still has 10,000 records, a new key every nine seconds around the
+   * clock for the default 24 h retention. A service with few callers, or one (no login), raises
+   * the share.
+   */
+  public static final int DEFAULT_SCOPE_SHARE_DIVISOR = 10;
+
+  private static final System.Logger LOG = System.getLogger(InMemoryIdempotencyStore.class.getName());
 
   // Matches the Redis store: longer TTLs are mistakes (and would overflow the clock arithmetic).
   private static final long MAX_TTL_MILLIS = Duration.ofDays(36_525).toMillis();
@@ -69,8 +98,15 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   private static final ClaimResult MISMATCH = new ClaimResult.FingerprintMismatch();
 
   private final int maximumSize;
+  private final int maximumSizePerScope;
+  // What a scope's counter may reach: the share, or no limit of its own when the share is the
+  // whole store (the global count bounds it then, and a full store may still evict early).
+  private final int scopeLimit;
+  private final EvictionListener evictionListener; // null: completed records live out their retention
   private final Clock clock;
   private final ConcurrentHashMap<RecordId, Entry> records = new ConcurrentHashMap<>();
+  // The records of each scope, claims about to insert included; a counter leaves when it is zero.
+  private final ConcurrentHashMap<ScopeKey, ScopeCount> scopes = new ConcurrentHashMap<>();
   private final Deadlines leases = new Deadlines();
   private final Deadlines retained = new Deadlines();
   // The number of records in `records` plus the slots reserved by claims about to insert one: a
@@ -80,13 +116,21 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   // the head when polled. Claims that find it held skip their share of the sweep.
   private final ReentrantLock sweepLock = new ReentrantLock();
 
-  /** A store with the defaults: {@link #DEFAULT_MAXIMUM_SIZE} records, the system UTC clock. */
+  /**
+   * A store with the defaults: {@link #DEFAULT_MAXIMUM_SIZE} records, a tenth of them per scope,
+   * no early eviction, the system UTC clock.
+   */
   public InMemoryIdempotencyStore() {
     this(builder());
   }
 
   private InMemoryIdempotencyStore(Builder builder) {
     this.maximumSize = builder.maximumSize;
+    this.maximumSizePerScope = builder.maximumSizePerScope == 0
+        ? Math.max(1, builder.maximumSize / DEFAULT_SCOPE_SHARE_DIVISOR)
+        : builder.maximumSizePerScope;
+    this.scopeLimit = maximumSizePerScope == maximumSize ? Integer.MAX_VALUE : maximumSizePerScope;
+    this.evictionListener = builder.evictionListener;
     this.clock = builder.clock;
   }
 
@@ -97,6 +141,16 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   /** The most records this store holds. */
   public int maximumSize() {
     return maximumSize;
+  }
+
+  /** The most records one scope (namespace and scope of a {@link RecordId}) holds. */
+  public int maximumSizePerScope() {
+    return maximumSizePerScope;
+  }
+
+  /** Whether a full store evicts completed records before their retention ends. */
+  public boolean evictsCompletedEarly() {
+    return evictionListener != null;
   }
 
   /** The number of live records (claims and completed), after dropping the expired ones. */
@@ -115,16 +169,20 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     return leases.queued() + retained.queued();
   }
 
+  /** The number of records held for one scope, expired or not: for tests. */
+  int storedRecords(String namespace, String scope) {
+    ScopeCount count = scopes.get(new ScopeKey(namespace, scope));
+    return count == null ? 0 : Math.max(0, count.get());
+  }
+
+  /** The number of scopes with a counter: for tests. */
+  int countedScopes() {
+    return scopes.size();
+  }
+
   /** Drops every expired record now; claims do this a few at a time anyway. */
   public void cleanUp() {
-    long now = clock.millis();
-    sweepLock.lock();
-    try {
-      leases.sweep(now, Integer.MAX_VALUE, Integer.MAX_VALUE);
-      retained.sweep(now, Integer.MAX_VALUE, Integer.MAX_VALUE);
-    } finally {
-      sweepLock.unlock();
-    }
+    dropExpired(clock.millis());
   }
 
   @Override
@@ -142,18 +200,24 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         expire(e);
         continue; // gone now, by this call or another: look again
       }
-      if (!reserveSlot()) {
-        if (evictOneCompleted(now)) continue;
+      ScopeCount scope = reserveInScope(id, now);
+      if (!reserveSlot(now)) {
+        giveBack(scope);
         throw new IdempotencyCapacityExceededException(
-            "the in-memory idempotency store holds " + maximumSize
-                + " claims in progress, its maximum; retry later");
+            evictionListener == null
+                ? "the in-memory idempotency store holds " + maximumSize + " records, its maximum"
+                    + " (maximumSize), and keeps completed ones for their retention; retry later"
+                : "the in-memory idempotency store holds " + maximumSize + " claims in progress,"
+                    + " its maximum (maximumSize); retry later");
       }
-      Entry claim = new Entry(id, fingerprint, ownerToken, null, saturatedAdd(now, ttl));
+      Entry claim = new Entry(id, fingerprint, ownerToken, null, saturatedAdd(now, ttl), scope);
       if (records.putIfAbsent(id, claim) == null) {
         leases.add(claim);
         return new ClaimResult.Acquired(ownerToken);
       }
-      size.decrementAndGet(); // another claim came first: give the slot back, answer from its record
+      // Another claim came first: give the slots back, answer from its record.
+      size.decrementAndGet();
+      giveBack(scope);
     }
   }
 
@@ -174,7 +238,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     while (true) {
       Entry e = owned(id, ownerToken, now);
       if (e == null) return false;
-      Entry done = new Entry(id, e.fingerprint, null, copy, saturatedAdd(now, ttl));
+      Entry done = new Entry(id, e.fingerprint, null, copy, saturatedAdd(now, ttl), e.scope);
       if (records.replace(id, e, done)) {
         e.dead = true;
         retained.add(done);
@@ -192,7 +256,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     while (true) {
       Entry e = owned(id, ownerToken, now);
       if (e == null) return false;
-      Entry renewed = new Entry(id, e.fingerprint, ownerToken, null, saturatedAdd(now, ttl));
+      Entry renewed = new Entry(id, e.fingerprint, ownerToken, null, saturatedAdd(now, ttl), e.scope);
       if (records.replace(id, e, renewed)) {
         e.dead = true;
         leases.add(renewed);
@@ -210,8 +274,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
       Entry e = owned(id, ownerToken, now);
       if (e == null) return false;
       if (records.remove(id, e)) {
-        size.decrementAndGet();
-        e.dead = true;
+        removed(e);
         return true;
       }
     }
@@ -233,17 +296,65 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
   /** Drops an expired record, unless the map holds another record for its id by now. */
   private void expire(Entry e) {
-    if (records.remove(e.id, e)) {
-      size.decrementAndGet();
-      e.dead = true;
+    if (records.remove(e.id, e)) removed(e);
+  }
+
+  /** Accounts for a record the map no longer holds: its slots are free, its queue forgets it. */
+  private void removed(Entry e) {
+    size.decrementAndGet();
+    e.dead = true;
+    giveBack(e.scope);
+  }
+
+  /**
+   * Reserves a slot in the global count, making room if the store is full (see {@link #makeRoom});
+   * false if there is none.
+   */
+  private boolean reserveSlot(long now) {
+    while (true) {
+      int s = size.get();
+      if (s >= maximumSize) {
+        if (!makeRoom(now)) return false;
+        continue;
+      }
+      if (size.compareAndSet(s, s + 1)) return true;
     }
   }
 
-  private boolean reserveSlot() {
+  /**
+   * Reserves a slot in the counter of {@code id}'s scope, creating the counter if the scope holds
+   * nothing. At its share it drops the expired records and tries again, unless none is due.
+   *
+   * @throws IdempotencyCapacityExceededException if the scope holds its share of live records
+   */
+  private ScopeCount reserveInScope(RecordId id, long now) {
+    ScopeKey key = new ScopeKey(id.namespace(), id.scope());
     while (true) {
-      int s = size.get();
-      if (s >= maximumSize) return false;
-      if (size.compareAndSet(s, s + 1)) return true;
+      ScopeCount count = scopes.get(key);
+      if (count == null) {
+        ScopeCount fresh = new ScopeCount(key); // born holding this claim's slot
+        count = scopes.putIfAbsent(key, fresh);
+        if (count == null) return fresh;
+      }
+      int reserved = count.tryReserve(scopeLimit);
+      if (reserved == ScopeCount.RESERVED) return count;
+      if (reserved == ScopeCount.DEAD) {
+        scopes.remove(key, count); // its last record left meanwhile: put a new counter in its place
+        continue;
+      }
+      if (!leases.due(now) && !retained.due(now)) {
+        throw new IdempotencyCapacityExceededException(
+            "the caller's scope holds " + maximumSizePerScope + " records of the in-memory"
+                + " idempotency store, the most one scope may hold (maximumSizePerScope); retry later");
+      }
+      dropExpired(now);
+    }
+  }
+
+  /** Gives back a slot of a scope's counter; the counter leaves the map when none is left. */
+  private void giveBack(ScopeCount count) {
+    if (count.decrementAndGet() == 0 && count.compareAndSet(0, ScopeCount.DEAD)) {
+      scopes.remove(count.key, count);
     }
   }
 
@@ -259,27 +370,53 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  /**
-   * Makes room: drops every expired record, and if the store is still full, evicts the completed
-   * record closest to expiry. False if there is none (every record is a live claim).
-   */
-  private boolean evictOneCompleted(long now) {
+  /** Drops every expired record, after any sweep in progress. */
+  private void dropExpired(long now) {
     sweepLock.lock();
     try {
       leases.sweep(now, Integer.MAX_VALUE, Integer.MAX_VALUE);
       retained.sweep(now, Integer.MAX_VALUE, Integer.MAX_VALUE);
-      while (size.get() >= maximumSize) {
-        Entry oldest = retained.pollEarliestLive();
-        if (oldest == null) return false;
-        if (records.remove(oldest.id, oldest)) {
-          size.decrementAndGet();
-          oldest.dead = true;
-        }
-      }
-      return true;
     } finally {
       sweepLock.unlock();
     }
+  }
+
+  /**
+   * Makes room in a full store: drops every expired record and, with
+   * {@link Builder#evictCompletedEarly}, evicts the completed records closest to expiry while the
+   * store is full, telling the listener once the lock is released. Whether it made room (another
+   * claim may take it first: the caller tries again).
+   */
+  private boolean makeRoom(long now) {
+    List<Entry> evicted = null;
+    boolean room;
+    sweepLock.lock();
+    try {
+      leases.sweep(now, Integer.MAX_VALUE, Integer.MAX_VALUE);
+      retained.sweep(now, Integer.MAX_VALUE, Integer.MAX_VALUE);
+      while (evictionListener != null && size.get() >= maximumSize) {
+        Entry oldest = retained.pollEarliestLive();
+        if (oldest == null) break; // every record is a live claim
+        if (records.remove(oldest.id, oldest)) {
+          removed(oldest);
+          if (evicted == null) evicted = new ArrayList<>(1);
+          evicted.add(oldest);
+        }
+      }
+      room = size.get() < maximumSize;
+    } finally {
+      sweepLock.unlock();
+    }
+    if (evicted != null) {
+      for (Entry e : evicted) {
+        try {
+          evictionListener.evicted(e.id, Duration.ofMillis(Math.max(0, e.expiresAt - now)));
+        } catch (RuntimeException listenerBug) {
+          LOG.log(System.Logger.Level.WARNING, "an EvictionListener threw; ignored", listenerBug);
+        }
+      }
+    }
+    return room;
   }
 
   private static long ttlMillis(Duration ttl, String name) {
@@ -402,17 +539,19 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     final String token;
     final byte[] result;
     final long expiresAt; // millis by the clock
+    final ScopeCount scope; // the counter that holds this record's slot, handed on to its successors
     // Set once the map no longer holds this record (replaced or removed), so the queues forget it.
     // A plain field: a sweeper that reads it late only checks the record's deadline first, and a
     // drop removes a record only if the map still holds this very one.
     boolean dead;
 
-    Entry(RecordId id, String fingerprint, String token, byte[] result, long expiresAt) {
+    Entry(RecordId id, String fingerprint, String token, byte[] result, long expiresAt, ScopeCount scope) {
       this.id = id;
       this.fingerprint = fingerprint;
       this.token = token;
       this.result = result;
       this.expiresAt = expiresAt;
+      this.scope = scope;
     }
 
     boolean completed() {
@@ -424,11 +563,81 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     }
   }
 
+  /** A scope of the bound: the namespace and scope of a {@link RecordId}. */
+  private static final class ScopeKey {
+    final String namespace;
+    final String scope;
+
+    ScopeKey(String namespace, String scope) {
+      this.namespace = namespace;
+      this.scope = scope;
+    }
+
+    // Written out, as RecordId's: the strings cache their own hashes.
+    @Override
+    public int hashCode() {
+      return 31 * namespace.hashCode() + scope.hashCode();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o == this
+          || (o instanceof ScopeKey other && scope.equals(other.scope) && namespace.equals(other.namespace));
+    }
+  }
+
+  /**
+   * The number of records of one scope, changed in place: a reservation is one compare-and-set, no
+   * allocation. Once it has dropped to zero it may be retired ({@link #DEAD}), and no reservation
+   * revives a retired counter: the claim that finds one puts a new counter in the map, so no slot
+   * is ever counted on a counter the map no longer holds.
+   */
+  @SuppressWarnings("serial") // never serialized
+  private static final class ScopeCount extends AtomicInteger {
+    static final int DEAD = Integer.MIN_VALUE;
+    static final int RESERVED = 0;
+    static final int FULL = 1;
+
+    final ScopeKey key;
+
+    ScopeCount(ScopeKey key) {
+      super(1);
+      this.key = key;
+    }
+
+    /** {@link #RESERVED} (the count is one more), {@link #FULL} at {@code limit}, or {@link #DEAD}. */
+    int tryReserve(int limit) {
+      while (true) {
+        int c = get();
+        if (c == DEAD) return DEAD;
+        if (c >= limit) return FULL;
+        if (compareAndSet(c, c + 1)) return RESERVED;
+      }
+    }
+  }
+
+  /**
+   * Hears each completed record that a store built with {@link Builder#evictCompletedEarly} evicts
+   * before its retention ended: a retry of its key will run the business code again. Called on the
+   * claiming thread that needed the room, once the store has made it; it should return quickly. An
+   * exception it throws is logged and ignored. Implementations must be threadsafe.
+   */
+  @FunctionalInterface
+  public interface EvictionListener {
+    /**
+     * @param id the record evicted (its {@code toString} shows digests, not the scope or the key)
+     * @param retentionLeft how much of its retention was left, by the store's clock
+     */
+    void evicted(RecordId id, Duration retentionLeft);
+  }
+
   /**
    * Builds an {@link InMemoryIdempotencyStore}. Not threadsafe; the store it builds is.
    */
   public static final class Builder {
     private int maximumSize = DEFAULT_MAXIMUM_SIZE;
+    private int maximumSizePerScope; // 0: the default share of maximumSize
+    private EvictionListener evictionListener;
     private Clock clock = Clock.systemUTC();
 
     private Builder() {}
@@ -442,13 +651,53 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
       return this;
     }
 
+    /**
+     * The most records one scope holds (the namespace and scope of a {@link RecordId}: one caller
+     * of one service), claims and completed together: a new claim of a scope at its share throws
+     * {@link IdempotencyCapacityExceededException} while the other scopes go on. Equal to the
+     * maximum size, it sets no share: for a service with one scope (no login) or a few trusted
+     * ones. Default: the maximum size divided by {@link #DEFAULT_SCOPE_SHARE_DIVISOR} (10,000 of
+     * the default 100,000), at least 1.
+     *
+     * @throws IllegalArgumentException if below 1 (and {@link #build()}, if above the maximum size)
+     */
+    public Builder maximumSizePerScope(int maximumSizePerScope) {
+      if (maximumSizePerScope < 1) {
+        throw new IllegalArgumentException("maximumSizePerScope must be at least 1: " + maximumSizePerScope);
+      }
+      this.maximumSizePerScope = maximumSizePerScope;
+      return this;
+    }
+
+    /**
+     * Lets a full store evict the completed record closest to its expiry, of any scope, before its
+     * retention ends, to make room for a new claim; {@code listener} hears each one. A retry of an
+     * evicted record's key runs the business code again: choose this only where a bounded heap
+     * matters more than a replay of every retry within the retention. A claim in progress is never
+     * evicted, and a scope at its share is not made room for this way. Default: off; a full store
+     * drops expired records only, and otherwise throws {@link IdempotencyCapacityExceededException}.
+     */
+    public Builder evictCompletedEarly(EvictionListener listener) {
+      this.evictionListener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
     /** The clock that expires records. Default {@link Clock#systemUTC()}; tests pass a fake one. */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 
+    /**
+     * A store with this configuration.
+     *
+     * @throws IllegalArgumentException if {@link #maximumSizePerScope} is above {@link #maximumSize}
+     */
     public InMemoryIdempotencyStore build() {
+      if (maximumSizePerScope > maximumSize) {
+        throw new IllegalArgumentException(
+            "maximumSizePerScope (" + maximumSizePerScope + ") is above maximumSize (" + maximumSize + ")");
+      }
       return new InMemoryIdempotencyStore(this);
     }
   }

@@ -15,7 +15,8 @@
  * mismatch. Only the owner token completes, renews or releases a claim.
  *
  * <p>{@link dev.idempotency.server.store.InMemoryIdempotencyStore} serves one instance of a
- * service: at most 100,000 records by default, claims never evicted. The Redis store
+ * service: at most 100,000 records by default, a tenth of them per scope, and no record dropped
+ * before it expires unless the store is built to evict completed ones early. The Redis store
  * ({@code dev.idempotency.server.redis}) serves several. Both pass the same contract suite,
  * {@code IdempotencyStoreContract} in this module's test-jar; a new store should too.
  */

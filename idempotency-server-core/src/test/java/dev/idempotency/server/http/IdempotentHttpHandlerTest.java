@@ -648,19 +648,67 @@ class IdempotentHttpHandlerTest {
   }
 
   @Test
-  void requireKeyForReplacesTheDefault_andMatchesMethodsIgnoringCase() throws Exception {
+  void requireKeyForReplacesTheDefault_andMatchesMethodsCaseSensitively() throws Exception {
     IdempotentHttpHandler handler = handlerBuilder().requireKeyFor("PUT").build();
 
-    assertProblem(handler.handle(request("put", "/orders/1", Map.of(), "{}", "alice"), createOrder),
+    assertProblem(handler.handle(request("PUT", "/orders/1", Map.of(), "{}", "alice"), createOrder),
         400, ProblemType.KEY_MISSING);
     assertThat(calls).hasValue(0);
     assertThat(handler.handle(request("POST", "/orders", Map.of(), "{}", "alice"), createOrder)
         .status()).isEqualTo(201);
     assertThat(calls).hasValue(1);
-    // And by default a lower-case "post" is guarded like POST.
-    assertProblem(handler().handle(request("post", "/orders", Map.of(), "{}", "alice"), createOrder),
-        400, ProblemType.KEY_MISSING);
+    // "put" is another method than PUT (RFC 9110): not guarded.
+    assertThat(handler.guards("PUT")).isTrue();
+    assertThat(handler.guards("put")).isFalse();
+    assertThat(handler.handle(request("put", "/orders/1", Map.of(), "{}", "alice"), createOrder)
+        .status()).isEqualTo(201);
+    assertThat(calls).hasValue(2);
+    // A standard method configured in another case would leave it unguarded: refused.
+    assertThatThrownBy(() -> handlerBuilder().requireKeyFor("POST", "patch"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("PATCH");
+    // An extension method is taken as it is written.
+    IdempotentHttpHandler extension = handlerBuilder().requireKeyFor("PURGE", "Mkorder").build();
+    assertThat(extension.guards("Mkorder")).isTrue();
+    assertThat(extension.guards("MKORDER")).isFalse();
+  }
+
+  /**
+   * The incident: a request with the method {@code post} was guarded, the framework's 405 for it
+   * stored, and the real {@code POST} with that key then answered 422. {@code post} is not
+   * {@code POST}: it passes to the business code unguarded and leaves nothing in the store, and
+   * the POST with the same key then runs fresh and replays as usual.
+   */
+  @Test
+  void lowerCasePostIsNotGuarded_andTheRealPostWithTheSameKeyRunsFreshThenReplays() throws Exception {
+    InMemoryIdempotencyStore store = new InMemoryIdempotencyStore();
+    IdempotentHttpHandler handler = IdempotentHttpHandler.builder(guardOver(store)).build();
+    AtomicInteger notAllowed = new AtomicInteger();
+    HttpBusinessHandler framework = request -> {
+      if (request.method().equals("POST")) return createOrder.handle(request);
+      notAllowed.incrementAndGet(); // an unknown method: what a framework answers
+      return new HttpResponseView(405, Map.of("Allow", List.of("POST")), new byte[0]);
+    };
+
+    for (int i = 1; i <= 2; i++) {
+      HttpResponseView lower = handler.handle(request("post", "/orders", key(KEY), ORDER_JSON, "alice"), framework);
+      assertThat(lower.status()).isEqualTo(405);
+      assertThat(lower.headerValues("Idempotent-Replayed")).isEmpty();
+      assertThat(notAllowed).as("the business code ran, unguarded, each time").hasValue(i);
+      assertThat(store.size()).as("nothing stored").isZero();
+    }
+
+    HttpResponseView first = handler.handle(post(KEY), framework);
+    assertThat(first.status()).isEqualTo(201);
+    assertThat(first.headerValues("Idempotent-Replayed")).isEmpty();
     assertThat(calls).hasValue(1);
+    HttpResponseView replay = handler.handle(post(KEY), framework);
+    assertThat(replay.status()).isEqualTo(201);
+    assertThat(replay.headerValues("Idempotent-Replayed")).containsExactly("true");
+    assertThat(replay.body()).isEqualTo(first.body());
+    assertThat(calls).hasValue(1);
+    assertThat(handler.guards("post")).isFalse();
+    assertThat(handler.guards("POST")).isTrue();
   }
 
   @Test

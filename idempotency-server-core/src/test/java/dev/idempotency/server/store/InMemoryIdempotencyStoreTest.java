@@ -8,6 +8,8 @@ import dev.idempotency.server.IdempotencyStoreUnavailableException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -28,8 +30,21 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
     clock.advance(d);
   }
 
+  // The evictions of stores built by evicting(), in order, as "key:retention left in ms".
+  private final Queue<String> evictions = new ConcurrentLinkedQueue<>();
+
+  /** A store of {@code maximumSize} records that one scope may fill, none evicted early. */
   private InMemoryIdempotencyStore bounded(int maximumSize) {
-    return InMemoryIdempotencyStore.builder().clock(clock).maximumSize(maximumSize).build();
+    return InMemoryIdempotencyStore.builder().clock(clock).maximumSize(maximumSize)
+        .maximumSizePerScope(maximumSize).build();
+  }
+
+  /** As {@link #bounded}, evicting completed records early when full, as the store did by default. */
+  private InMemoryIdempotencyStore evicting(int maximumSize) {
+    return InMemoryIdempotencyStore.builder().clock(clock).maximumSize(maximumSize)
+        .maximumSizePerScope(maximumSize)
+        .evictCompletedEarly((id, left) -> evictions.add(id.key() + ":" + left.toMillis()))
+        .build();
   }
 
   @Test
@@ -72,7 +87,7 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
 
   @Test
   void whenFullOfClaimsInProgressANewClaimIsRefusedAndNothingIsEvicted() {
-    InMemoryIdempotencyStore s = bounded(3);
+    InMemoryIdempotencyStore s = evicting(3);
     for (String k : List.of("a", "b", "c")) s.claim(id(k), "fp", "owner-" + k, LONG);
 
     assertThatThrownBy(() -> s.claim(id("d"), "fp", "owner-d", LONG))
@@ -92,7 +107,7 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
 
   @Test
   void whenFullANewClaimEvictsTheCompletedRecordClosestToExpiryNeverAClaim() {
-    InMemoryIdempotencyStore s = bounded(4);
+    InMemoryIdempotencyStore s = evicting(4);
     s.claim(id("claim-1"), "fp", "o1", LONG);
     s.claim(id("done-late"), "fp", "o2", LONG);
     s.complete(id("done-late"), "o2", bytes("late"), Duration.ofHours(2));
@@ -117,7 +132,7 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
 
   @Test
   void expiredClaimsMakeRoomBeforeAnyCompletedRecordIsEvicted() {
-    InMemoryIdempotencyStore s = bounded(2);
+    InMemoryIdempotencyStore s = evicting(2);
     s.claim(id("crashed"), "fp", "o1", Duration.ofSeconds(30));
     s.claim(id("done"), "fp", "o2", LONG);
     s.complete(id("done"), "o2", bytes("answer"), Duration.ofHours(24));
@@ -151,7 +166,7 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
 
   @Test
   void aCapacityOfOneStillWorks() {
-    InMemoryIdempotencyStore s = bounded(1);
+    InMemoryIdempotencyStore s = evicting(1);
     s.claim(id("a"), "fp", "o1", LONG);
     assertThatThrownBy(() -> s.claim(id("b"), "fp", "o2", LONG)).isInstanceOf(IdempotencyCapacityExceededException.class);
     s.release(id("a"), "o1");
@@ -169,7 +184,7 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
   @Test
   void concurrentWritersNeverPushItPastItsBound() throws Exception {
     int maximum = 64;
-    InMemoryIdempotencyStore s = bounded(maximum);
+    InMemoryIdempotencyStore s = evicting(maximum);
     int threads = 8;
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
@@ -203,7 +218,7 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
   @Test
   void expiryUnderConcurrentWritersLeavesNothingBehind() throws Exception {
     int maximum = 2_000;
-    InMemoryIdempotencyStore s = bounded(maximum);
+    InMemoryIdempotencyStore s = evicting(maximum);
     int threads = 4;
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
@@ -246,6 +261,318 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
     assertThat(s.queuedRecords()).isZero();
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // Each scope's share of the bound, and completed records kept for their retention.
+
+  private RecordId in(String scope, String key) {
+    return new RecordId(id("k").namespace(), scope, key);
+  }
+
+  /** The stored answer a repeat of {@code id} gets, as text; or what it got instead. */
+  private static String replay(InMemoryIdempotencyStore s, RecordId id) {
+    ClaimResult r = s.claim(id, "fp", "probe", LONG);
+    return r instanceof ClaimResult.Completed c ? new String(c.result(), java.nio.charset.StandardCharsets.UTF_8) : r.toString();
+  }
+
+  private InMemoryIdempotencyStore shared(int maximumSize, int perScope) {
+    return InMemoryIdempotencyStore.builder().clock(clock).maximumSize(maximumSize)
+        .maximumSizePerScope(perScope).build();
+  }
+
+  @Test
+  void byDefaultAScopeHasATenthOfTheBoundAndNothingIsEvictedEarly() {
+    InMemoryIdempotencyStore defaults = new InMemoryIdempotencyStore();
+    assertThat(defaults.maximumSizePerScope()).isEqualTo(10_000);
+    assertThat(defaults.evictsCompletedEarly()).isFalse();
+    assertThat(InMemoryIdempotencyStore.builder().maximumSize(1_000).build().maximumSizePerScope()).isEqualTo(100);
+    assertThat(InMemoryIdempotencyStore.builder().maximumSize(5).build().maximumSizePerScope()).isEqualTo(1);
+    assertThat(InMemoryIdempotencyStore.builder().maximumSize(10).maximumSizePerScope(10).build().maximumSizePerScope())
+        .isEqualTo(10);
+  }
+
+  /**
+   * A scope at its share is refused new claims, with a message that names the share and not the
+   * scope; every other scope claims as before, and the full scope's own records still answer.
+   * Its share frees as its records leave: released, or expired (dropped by the refused claim).
+   */
+  @Test
+  void aScopeAtItsShareIsRefusedNewClaimsWhileOtherScopesGoOn() {
+    InMemoryIdempotencyStore s = shared(10, 3);
+    String flooder = "tenant-flooder-7f3a";
+    s.claim(in(flooder, "f1"), "fp", "o1", LONG);
+    s.complete(in(flooder, "f1"), "o1", bytes("f1"), Duration.ofHours(1));
+    s.claim(in(flooder, "f2"), "fp", "o2", LONG);
+    s.complete(in(flooder, "f2"), "o2", bytes("f2"), Duration.ofHours(2));
+    s.claim(in(flooder, "f3"), "fp", "o3", LONG);
+
+    assertThatThrownBy(() -> s.claim(in(flooder, "f4"), "fp", "o4", LONG))
+        .isInstanceOf(IdempotencyCapacityExceededException.class)
+        .hasMessageContaining("3 records")
+        .hasMessageContaining("maximumSizePerScope")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain(flooder));
+    assertThat(s.storedRecords(id("k").namespace(), flooder)).isEqualTo(3);
+    // The other scopes: the same key and others.
+    for (String k : List.of("f4", "v1")) {
+      assertThat(s.claim(in("victim", k), "fp", "v-" + k, LONG)).as(k).isEqualTo(new ClaimResult.Acquired("v-" + k));
+    }
+    assertThat(s.claim(in("", "f4"), "fp", "anon", LONG)).isEqualTo(new ClaimResult.Acquired("anon"));
+    // The full scope's records still answer: only a new record needs room.
+    assertThat(replay(s, in(flooder, "f1"))).isEqualTo("f1");
+    assertThat(s.claim(in(flooder, "f3"), "fp", "x", LONG)).isInstanceOf(ClaimResult.InProgress.class);
+
+    // A release frees a slot of the share...
+    assertThat(s.release(in(flooder, "f3"), "o3")).isTrue();
+    assertThat(s.claim(in(flooder, "f4"), "fp", "o4", LONG)).isEqualTo(new ClaimResult.Acquired("o4"));
+    assertThatThrownBy(() -> s.claim(in(flooder, "f5"), "fp", "o5", LONG))
+        .isInstanceOf(IdempotencyCapacityExceededException.class);
+    // ...and so does an expiry (f1's retention, f4's lease): the refused claim drops them first.
+    clock.advance(Duration.ofHours(1));
+    assertThat(s.claim(in(flooder, "f5"), "fp", "o5", LONG)).isEqualTo(new ClaimResult.Acquired("o5"));
+    assertThat(replay(s, in(flooder, "f2"))).isEqualTo("f2");
+    assertThat(s.storedRecords(id("k").namespace(), flooder)).isEqualTo(2);
+  }
+
+  /** The share is per namespace and scope: the same scope of another service has its own. */
+  @Test
+  void aScopesShareIsPerNamespace() {
+    InMemoryIdempotencyStore s = shared(10, 1);
+    String ns = id("k").namespace();
+    assertThat(s.claim(new RecordId(ns, "alice", "a"), "fp", "o", LONG)).isEqualTo(new ClaimResult.Acquired("o"));
+    assertThat(s.claim(new RecordId(ns + "-orders", "alice", "a"), "fp", "o", LONG)).isEqualTo(new ClaimResult.Acquired("o"));
+    assertThatThrownBy(() -> s.claim(new RecordId(ns, "alice", "b"), "fp", "o", LONG))
+        .isInstanceOf(IdempotencyCapacityExceededException.class);
+  }
+
+  /**
+   * By default a full store never drops a completed record before its retention: it answers
+   * capacity, with a message that names the global bound, until records expire.
+   */
+  @Test
+  void byDefaultAFullStoreKeepsEveryCompletedRecordForItsRetentionAndRefusesNewClaims() {
+    InMemoryIdempotencyStore s = shared(4, 2);
+    for (String scope : List.of("a", "b")) {
+      for (int i = 1; i <= 2; i++) {
+        RecordId id = in(scope, "k" + i);
+        s.claim(id, "fp", "o", LONG);
+        s.complete(id, "o", bytes(scope + i), Duration.ofHours(i));
+      }
+    }
+
+    assertThatThrownBy(() -> s.claim(in("c", "k1"), "fp", "o", LONG))
+        .isInstanceOf(IdempotencyCapacityExceededException.class)
+        .hasMessageContaining("holds 4 records")
+        .hasMessageContaining("(maximumSize)")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("maximumSizePerScope"));
+    clock.advance(Duration.ofHours(1).minusMillis(1));
+    assertThatThrownBy(() -> s.claim(in("c", "k1"), "fp", "o", LONG))
+        .isInstanceOf(IdempotencyCapacityExceededException.class);
+    for (String scope : List.of("a", "b")) {
+      for (int i = 1; i <= 2; i++) {
+        assertThat(replay(s, in(scope, "k" + i))).isEqualTo(scope + i);
+      }
+    }
+    assertThat(s.size()).isEqualTo(4);
+    // Once retentions end, their room is free again.
+    clock.advance(Duration.ofMillis(1));
+    assertThat(s.claim(in("c", "k1"), "fp", "o", LONG)).isEqualTo(new ClaimResult.Acquired("o"));
+    assertThat(s.claim(in("c", "k2"), "fp", "o", LONG)).isEqualTo(new ClaimResult.Acquired("o"));
+    assertThat(replay(s, in("a", "k2"))).isEqualTo("a2");
+  }
+
+  /** With the explicit option, the listener hears each record evicted and the retention it had left. */
+  @Test
+  void earlyEvictionIsHeardWithTheRecordAndItsRetentionLeft() {
+    InMemoryIdempotencyStore s = evicting(2);
+    assertThat(s.evictsCompletedEarly()).isTrue();
+    s.claim(id("first"), "fp", "o1", LONG);
+    s.complete(id("first"), "o1", bytes("1"), Duration.ofHours(1));
+    clock.advance(Duration.ofMinutes(10));
+    s.claim(id("second"), "fp", "o2", LONG);
+    s.complete(id("second"), "o2", bytes("2"), Duration.ofHours(1));
+    assertThat(evictions).isEmpty();
+
+    assertThat(s.claim(id("third"), "fp", "o3", LONG)).isEqualTo(new ClaimResult.Acquired("o3"));
+    assertThat(evictions).containsExactly("first:" + Duration.ofMinutes(50).toMillis());
+    assertThat(s.claim(id("first"), "fp", "o4", LONG)).isEqualTo(new ClaimResult.Acquired("o4"));
+    assertThat(evictions).containsExactly("first:" + Duration.ofMinutes(50).toMillis(), "second:" + Duration.ofHours(1).toMillis());
+  }
+
+  @Test
+  void anEvictionListenerThatThrowsChangesNothing() {
+    InMemoryIdempotencyStore s = InMemoryIdempotencyStore.builder().clock(clock).maximumSize(1).maximumSizePerScope(1)
+        .evictCompletedEarly((id, left) -> {
+          throw new IllegalStateException("listener bug");
+        })
+        .build();
+    s.claim(id("a"), "fp", "o1", LONG);
+    s.complete(id("a"), "o1", bytes("a"), LONG);
+    assertThat(s.claim(id("b"), "fp", "o2", LONG)).isEqualTo(new ClaimResult.Acquired("o2"));
+    assertThat(s.size()).isEqualTo(1);
+  }
+
+  /** Evicting early makes room in a full store, never room beyond a scope's share. */
+  @Test
+  void earlyEvictionNeverMakesRoomForAScopeAtItsShare() {
+    InMemoryIdempotencyStore s = InMemoryIdempotencyStore.builder().clock(clock).maximumSize(3).maximumSizePerScope(2)
+        .evictCompletedEarly((id, left) -> evictions.add(id.key()))
+        .build();
+    for (String k : List.of("f1", "f2")) {
+      s.claim(in("flooder", k), "fp", "o", LONG);
+      s.complete(in("flooder", k), "o", bytes(k), LONG);
+    }
+    assertThatThrownBy(() -> s.claim(in("flooder", "f3"), "fp", "o", LONG))
+        .isInstanceOf(IdempotencyCapacityExceededException.class)
+        .hasMessageContaining("maximumSizePerScope");
+    s.claim(in("victim", "v1"), "fp", "o", LONG);
+    s.complete(in("victim", "v1"), "o", bytes("v1"), LONG);
+    assertThat(evictions).isEmpty();
+    // The store is full now: another scope's claim evicts the oldest completed record.
+    assertThat(s.claim(in("third", "t1"), "fp", "o", LONG)).isEqualTo(new ClaimResult.Acquired("o"));
+    assertThat(evictions).containsExactly("f1");
+  }
+
+  /**
+   * The counters follow every way a record comes and goes (claim, renew, complete, release,
+   * lease expiry, retention expiry, a claim that loses the race), and a scope's counter is gone
+   * once it holds nothing, so the counters take no memory beyond the records.
+   */
+  @Test
+  void aScopesCountFollowsItsRecordsAndItsCounterLeavesWhenItHoldsNone() {
+    InMemoryIdempotencyStore s = shared(100, 10);
+    String ns = id("k").namespace();
+    s.claim(in("a", "1"), "fp", "o", Duration.ofSeconds(30));
+    s.claim(in("a", "2"), "fp", "o", LONG);
+    s.renew(in("a", "2"), "o", LONG);
+    s.complete(in("a", "2"), "o", bytes("2"), Duration.ofMinutes(1));
+    s.claim(in("a", "2"), "fp", "late", LONG); // a repeat: no new record
+    s.claim(in("b", "1"), "fp", "o", LONG);
+    assertThat(s.storedRecords(ns, "a")).isEqualTo(2);
+    assertThat(s.storedRecords(ns, "b")).isEqualTo(1);
+    assertThat(s.countedScopes()).isEqualTo(2);
+
+    assertThat(s.release(in("b", "1"), "o")).isTrue();
+    assertThat(s.storedRecords(ns, "b")).isZero();
+    assertThat(s.countedScopes()).isEqualTo(1);
+    clock.advance(Duration.ofSeconds(30)); // the lease of a/1 ends
+    assertThat(s.claim(in("a", "1"), "fp", "o2", LONG)).isEqualTo(new ClaimResult.Acquired("o2"));
+    assertThat(s.storedRecords(ns, "a")).isEqualTo(2);
+    s.release(in("a", "1"), "o2");
+    clock.advance(Duration.ofMinutes(1)); // the retention of a/2 ends
+    assertThat(s.size()).isZero();
+    assertThat(s.storedRecords(ns, "a")).isZero();
+    assertThat(s.countedScopes()).isZero();
+  }
+
+  /**
+   * Threads of two scopes claim, complete and release keys at once, so that a scope's counter
+   * drops to zero and leaves its map over and over while other claims of the scope come in. No
+   * count is ever above its share, none is lost on a retired counter: at the end each scope's count
+   * is exactly the number of records it holds, and once they expire no counter is left.
+   */
+  @Test
+  void concurrentClaimsOfAScopeKeepItsCountExactAndWithinItsShare() throws Exception {
+    int share = 50;
+    InMemoryIdempotencyStore s = shared(1_000, share);
+    String ns = id("k").namespace();
+    List<String> scopeNames = List.of("alpha", "beta");
+    int threadsPerScope = 4;
+    int rounds = 5_000;
+    ExecutorService pool = Executors.newFixedThreadPool(scopeNames.size() * threadsPerScope);
+    java.util.concurrent.atomic.AtomicIntegerArray kept = new java.util.concurrent.atomic.AtomicIntegerArray(2);
+    java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      for (int sc = 0; sc < scopeNames.size(); sc++) {
+        for (int t = 0; t < threadsPerScope; t++) {
+          String scope = scopeNames.get(sc);
+          int scopeIndex = sc;
+          int thread = t;
+          futures.add(pool.submit(() -> {
+            for (int i = 0; i < rounds; i++) {
+              RecordId id = in(scope, thread + "-" + i);
+              ClaimResult r;
+              try {
+                r = s.claim(id, "fp", "o", LONG);
+              } catch (IdempotencyCapacityExceededException full) {
+                refused.incrementAndGet();
+                continue;
+              }
+              assertThat(r).isEqualTo(new ClaimResult.Acquired("o"));
+              assertThat(s.storedRecords(ns, scope)).isLessThanOrEqualTo(share);
+              // One in a hundred is kept; the others leave at once, so the count often drops to 0.
+              if (i % 100 == 0 && s.complete(id, "o", bytes("kept"), Duration.ofMinutes(1))) {
+                kept.incrementAndGet(scopeIndex);
+              } else {
+                assertThat(s.release(id, "o")).isTrue();
+              }
+            }
+            return null;
+          }));
+        }
+      }
+      for (Future<?> f : futures) f.get(60, TimeUnit.SECONDS);
+    } finally {
+      pool.shutdownNow();
+    }
+    for (int sc = 0; sc < scopeNames.size(); sc++) {
+      assertThat(s.storedRecords(ns, scopeNames.get(sc))).as(scopeNames.get(sc)).isEqualTo(kept.get(sc));
+    }
+    assertThat(s.storedRecords()).isEqualTo(kept.get(0) + kept.get(1));
+    assertThat(refused).as("the share was reached").hasPositiveValue();
+    clock.advance(Duration.ofMinutes(1));
+    assertThat(s.size()).isZero();
+    assertThat(s.countedScopes()).isZero();
+  }
+
+  /**
+   * A share of one under threads that claim and release new keys of one scope as fast as they can:
+   * its counter drops to zero and is retired between almost every two claims, while other claims
+   * of the scope are taking it. Never do two records of the scope live at once (each thread counts
+   * the records it holds, from its claim until before its release).
+   */
+  @Test
+  void aShareOfOneHoldsWhileTheScopesCounterIsRetiredAndRecreatedUnderRacingClaims() throws Exception {
+    InMemoryIdempotencyStore s = shared(100, 1);
+    String ns = id("k").namespace();
+    int threads = 4;
+    int rounds = 20_000;
+    java.util.concurrent.atomic.AtomicInteger live = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger acquired = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger mostLive = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int thread = t;
+        futures.add(pool.submit(() -> {
+          start.await(30, TimeUnit.SECONDS);
+          for (int i = 0; i < rounds; i++) {
+            RecordId id = in("one", thread + "-" + i);
+            try {
+              s.claim(id, "fp", "o", LONG);
+            } catch (IdempotencyCapacityExceededException full) {
+              continue;
+            }
+            acquired.incrementAndGet();
+            mostLive.accumulateAndGet(live.incrementAndGet(), Math::max);
+            live.decrementAndGet();
+            assertThat(s.release(id, "o")).isTrue();
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : futures) f.get(60, TimeUnit.SECONDS);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(mostLive).as("records of the scope alive at once").hasValue(1);
+    assertThat(acquired.get()).as("claims acquired").isGreaterThanOrEqualTo(rounds);
+    assertThat(s.storedRecords(ns, "one")).isZero();
+    assertThat(s.countedScopes()).isZero();
+    assertThat(s.storedRecords()).isZero();
+  }
+
   @Test
   void builderChecksItsArguments() {
     assertThatThrownBy(() -> InMemoryIdempotencyStore.builder().maximumSize(0))
@@ -253,5 +580,14 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
     assertThatThrownBy(() -> InMemoryIdempotencyStore.builder().clock(null))
         .isInstanceOf(NullPointerException.class)
         .hasMessage("clock");
+    assertThatThrownBy(() -> InMemoryIdempotencyStore.builder().maximumSizePerScope(0))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> InMemoryIdempotencyStore.builder().maximumSize(10).maximumSizePerScope(11).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maximumSizePerScope (11)")
+        .hasMessageContaining("maximumSize (10)");
+    assertThatThrownBy(() -> InMemoryIdempotencyStore.builder().evictCompletedEarly(null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("listener");
   }
 }
