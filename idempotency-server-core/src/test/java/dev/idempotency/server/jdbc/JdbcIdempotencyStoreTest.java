@@ -15,6 +15,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -34,6 +35,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * What the contract suite does not see: the table itself (its rows, its schema, its sweep), the
@@ -264,6 +266,50 @@ class JdbcIdempotencyStoreTest {
       pool.shutdownNow();
     }
     System.out.println("claim statements run again after a race: " + store.claimReruns());
+  }
+
+  /**
+   * Under a stricter default isolation the race the claim's snapshot cannot see is a
+   * serialization failure (40001) instead of an empty answer; it is run again all the same.
+   */
+  @Test
+  void underSerializableIsolationConcurrentClaimsStillHaveOneWinner() throws Exception {
+    PGSimpleDataSource serializable = (PGSimpleDataSource) server.dataSource(database);
+    serializable.setOptions("-c default_transaction_isolation=serializable");
+    int threads = 32;
+    try (SimplePool pool = new SimplePool(serializable)) {
+      JdbcIdempotencyStore strict = JdbcIdempotencyStore.builder(pool).tableName(table).build();
+      try (Connection c = pool.getConnection(); Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("SHOW transaction_isolation")) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getString(1)).isEqualTo("serializable");
+      }
+      CyclicBarrier start = new CyclicBarrier(threads);
+      ExecutorService workers = Executors.newFixedThreadPool(threads);
+      try {
+        for (int round = 0; round < 10; round++) {
+          RecordId id = id("serializable-" + round);
+          List<Future<ClaimResult>> claims = new ArrayList<>();
+          for (int t = 0; t < threads; t++) {
+            String token = "owner-" + t;
+            claims.add(workers.submit(() -> {
+              start.await(30, TimeUnit.SECONDS);
+              return strict.claim(id, "fp", token, LEASE);
+            }));
+          }
+          int acquired = 0;
+          for (Future<ClaimResult> f : claims) {
+            ClaimResult r = f.get(60, TimeUnit.SECONDS);
+            if (r instanceof ClaimResult.Acquired) acquired++;
+            else assertThat(r).isInstanceOf(ClaimResult.InProgress.class);
+          }
+          assertThat(acquired).as("round %d", round).isEqualTo(1);
+        }
+      } finally {
+        workers.shutdownNow();
+      }
+      System.out.println("serializable: claim statements run again after a race: " + strict.claimReruns());
+    }
   }
 
   @Test
