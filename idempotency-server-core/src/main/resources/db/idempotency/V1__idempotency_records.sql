@@ -5,6 +5,9 @@
 -- createSchemaIfMissing(true) runs this same file, with the configured table name in place of
 -- idempotency_records (the sequence and the index are named after the table).
 --
+-- Never edited once released (Flyway checksums every applied file): a change of the schema is a
+-- new file, V2__..., and createSchemaIfMissing must run it after this one.
+--
 -- One row per record. No character a client sent is in it: id is a digest, and so are the
 -- fingerprint and the owner token. Time is the database's (clock_timestamp()).
 
