@@ -29,18 +29,18 @@ class ReadmeHttpLayerExampleTest {
         .store(new InMemoryIdempotencyStore())
         .namespace("orders")
         .build();
-    IdempotentHttpHandler idempotent = IdempotentHttpHandler.builder(guard)
+    IdempotencyHttpLayer idempotent = IdempotencyHttpLayer.builder(guard)
         .storeHeaders("ETag")             // Content-Type and Location are always stored
         .build();
 
     // Per request: the framework's request as a view, the business code, the view to write back.
     HttpRequestView request = new HttpRequestView(
         "POST", "/orders", Map.of("Idempotency-Key", List.of(key)), body, user);
-    HttpResponseView response = idempotent.handle(request, r -> new HttpResponseView(
+    HttpResponseView response = idempotent.handle(request, (r, claim) -> new HttpResponseView(
         201, Map.of("Content-Type", List.of("application/json")), createOrder(r.body())));
     // README snippet end
 
-    HttpResponseView again = idempotent.handle(request, r -> {
+    HttpResponseView again = idempotent.handle(request, (r, claim) -> {
       throw new AssertionError("a repeat must not run the business code");
     });
     assertThat(response.status()).isEqualTo(201);

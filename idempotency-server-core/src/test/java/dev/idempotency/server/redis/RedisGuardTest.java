@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.idempotency.server.GuardedResult;
 import dev.idempotency.server.IdempotencyGuard;
-import dev.idempotency.server.IdempotencyStoreUnavailableException;
 import dev.idempotency.server.IdempotentCall;
 import dev.idempotency.server.InProgressPolicy;
 import dev.idempotency.server.ResultCodec;
+import dev.idempotency.server.store.IdempotencyStoreUnavailableException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
