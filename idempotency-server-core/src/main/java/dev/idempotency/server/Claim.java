@@ -23,7 +23,7 @@ public interface Claim {
    * The claim's fencing token: strictly greater than the token of every earlier owner of the same
    * record in the same store, so a resource that keeps the highest token it has seen per action
    * can refuse the writes of a stale owner. Each store documents what its tokens survive. A call
-   * that ran unguarded ({@linkplain IdempotencyGuard.Builder#failOpen fail-open}) has token 0.
+   * that ran unguarded ({@linkplain IdempotencyGuardBuilder#failOpen fail-open}) has token 0.
    */
   long fencingToken();
 }

@@ -12,7 +12,6 @@ import java.io.Closeable;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.UUID;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -42,7 +41,7 @@ import java.util.function.Supplier;
  *       as the {@link InProgressPolicy} says;
  *   <li>another fingerprint: {@link IdempotencyKeyReusedException};
  *   <li>the store fails: {@link IdempotencyStoreUnavailableException} and nothing runs (unless
- *       {@linkplain Builder#failOpen fail-open}).
+ *       {@linkplain IdempotencyGuardBuilder#failOpen fail-open}).
  * </ul>
  *
  * <p>Once the work ran, its end is this caller's answer whatever the store does next: storing a
@@ -83,19 +82,6 @@ public final class IdempotencyGuard implements Closeable {
   private static final long FIRST_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
   private static final long MAX_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
-  private static final ResultCodec<Void> VOID_CODEC =
-      new ResultCodec<>() {
-        @Override
-        public byte[] encode(Void value) {
-          return new byte[0];
-        }
-
-        @Override
-        public Void decode(byte[] bytes) {
-          return null;
-        }
-      };
-
   private final IdempotencyStore store;
   private final String namespace;
   private final Duration renewEvery;
@@ -111,7 +97,7 @@ public final class IdempotencyGuard implements Closeable {
   // ObjectWriter, and building them on every call cost about a tenth of a memory-store call.
   private final ClassValue<ResultCodec<?>> jsonCodecs;
 
-  private IdempotencyGuard(Builder b) {
+  IdempotencyGuard(IdempotencyGuardBuilder b) {
     this.store = b.store;
     this.namespace = b.namespace;
     long renewNanos = (long) (b.leaseTtl.toNanos() * b.renewalFraction);
@@ -134,8 +120,9 @@ public final class IdempotencyGuard implements Closeable {
         };
   }
 
-  public static Builder builder() {
-    return new Builder();
+  /** A builder with the defaults; only the store must be set. */
+  public static IdempotencyGuardBuilder builder() {
+    return new IdempotencyGuardBuilder();
   }
 
   /** Runs {@code supplier} once for {@code key}; a repeat returns the stored result (JSON codec). */
@@ -159,7 +146,7 @@ public final class IdempotencyGuard implements Closeable {
   /** Runs {@code action} once for {@code key}; a repeat returns without running it. */
   public void execute(String key, Runnable action) {
     Objects.requireNonNull(action, "action");
-    execute(key, VOID_CODEC, () -> {
+    execute(key, ResultCodec.none(), () -> {
       action.run();
       return null;
     });
@@ -364,152 +351,5 @@ public final class IdempotencyGuard implements Closeable {
   @Override
   public void close() {
     if (closed.compareAndSet(false, true)) keeper.close(CLOSE_GRACE);
-  }
-
-  /**
-   * Builds an {@link IdempotencyGuard}. Every setting but the store has a default. Not threadsafe;
-   * the guard it builds is.
-   */
-  public static final class Builder {
-    private IdempotencyStore store;
-    private String namespace = DEFAULT_NAMESPACE;
-    private Duration leaseTtl = DEFAULT_LEASE_TTL;
-    private Duration retention = DEFAULT_RETENTION;
-    private double renewalFraction = DEFAULT_RENEWAL_FRACTION;
-    private InProgressPolicy inProgressPolicy = InProgressPolicy.failFast();
-    private Predicate<? super Throwable> storeFailuresWhen;
-    private boolean failOpen;
-    private IdempotencyListener listener = IdempotencyListener.NONE;
-    private ObjectMapper objectMapper = JsonResultCodec.defaultObjectMapper();
-    private Ticker ticker = Ticker.system();
-    private Sleeper sleeper = Sleeper.system();
-    private ScheduledExecutorService scheduler;
-
-    private Builder() {}
-
-    /** Where records live. Required. */
-    public Builder store(IdempotencyStore store) {
-      this.store = Objects.requireNonNull(store, "store");
-      return this;
-    }
-
-    /**
-     * Separates this service's records from other services sharing the store. Default
-     * {@value IdempotencyGuard#DEFAULT_NAMESPACE}.
-     */
-    public Builder namespace(String namespace) {
-      Objects.requireNonNull(namespace, "namespace");
-      if (namespace.isEmpty()) throw new IllegalArgumentException("namespace is empty");
-      this.namespace = namespace;
-      return this;
-    }
-
-    /**
-     * How long a claim lives without renewal; it must outlast a stall of the worker (a GC pause)
-     * but frees the key of a crashed one. Default {@link IdempotencyGuard#DEFAULT_LEASE_TTL} (30 s).
-     */
-    public Builder leaseTtl(Duration leaseTtl) {
-      this.leaseTtl = positive(leaseTtl, "leaseTtl");
-      return this;
-    }
-
-    /** How long a result is replayed. Default {@link IdempotencyGuard#DEFAULT_RETENTION} (24 h). */
-    public Builder retention(Duration retention) {
-      this.retention = positive(retention, "retention");
-      return this;
-    }
-
-    /**
-     * Renew a running call's lease every {@code fraction} of the lease TTL, between 0 and 1
-     * (exclusive). Default {@link IdempotencyGuard#DEFAULT_RENEWAL_FRACTION} (1/3).
-     */
-    public Builder renewalFraction(double fraction) {
-      if (!(fraction > 0 && fraction < 1)) {
-        throw new IllegalArgumentException("renewal fraction must be in (0, 1): " + fraction);
-      }
-      this.renewalFraction = fraction;
-      return this;
-    }
-
-    /** What a repeat does while the first call runs. Default {@link InProgressPolicy#failFast()}. */
-    public Builder inProgressPolicy(InProgressPolicy policy) {
-      this.inProgressPolicy = Objects.requireNonNull(policy, "policy");
-      return this;
-    }
-
-    /**
-     * Stores the failures {@code predicate} accepts (deterministic ones: a declined card, a
-     * validation error) so that repeats throw {@link IdempotencyStoredFailureException} instead of
-     * running again; the first call still gets its own exception. The failure side of every
-     * {@link StorePolicy} that sets none of its own, the HTTP layer's included. Default: none;
-     * every failure releases the claim, so a retry runs the business code again.
-     */
-    public Builder storeFailuresWhen(Predicate<? super Throwable> predicate) {
-      this.storeFailuresWhen = Objects.requireNonNull(predicate, "predicate");
-      return this;
-    }
-
-    /**
-     * If true, a claim that the store cannot answer runs the work unguarded (reported to the
-     * listener), with fencing token 0; a repeat may then run twice. Default false: fail closed with
-     * {@link IdempotencyStoreUnavailableException}, nothing runs.
-     */
-    public Builder failOpen(boolean failOpen) {
-      this.failOpen = failOpen;
-      return this;
-    }
-
-    /** Receives the guard's events. Default {@link IdempotencyListener#NONE}. */
-    public Builder listener(IdempotencyListener listener) {
-      this.listener = Objects.requireNonNull(listener, "listener");
-      return this;
-    }
-
-    /**
-     * The mapper of the {@code execute(key, Class, supplier)} forms. Default: a plain
-     * {@link ObjectMapper} with the Jackson modules found on the class path. Configure it before
-     * passing it in.
-     */
-    public Builder objectMapper(ObjectMapper objectMapper) {
-      this.objectMapper = Objects.requireNonNull(objectMapper, "objectMapper");
-      return this;
-    }
-
-    /**
-     * The time source of leases, renewals, waits and retries. Default {@link Ticker#system()};
-     * tests pass one they advance.
-     */
-    public Builder ticker(Ticker ticker) {
-      this.ticker = Objects.requireNonNull(ticker, "ticker");
-      return this;
-    }
-
-    /** How the guard pauses (waiting, retrying the store). Default {@link Sleeper#system()}. */
-    public Builder sleeper(Sleeper sleeper) {
-      this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
-      return this;
-    }
-
-    /**
-     * Runs lease renewals, and the retries of results not yet stored, on {@code scheduler}, which
-     * the guard never shuts down ({@link #close()} cancels the guard's own tasks on it). Default:
-     * one daemon thread of the guard's own, shared by all its calls, ended by {@link #close()}.
-     */
-    public Builder renewalScheduler(ScheduledExecutorService scheduler) {
-      this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
-      return this;
-    }
-
-    /** @throws IllegalStateException if no store was set */
-    public IdempotencyGuard build() {
-      if (store == null) throw new IllegalStateException("store is required");
-      return new IdempotencyGuard(this);
-    }
-
-    private static Duration positive(Duration d, String name) {
-      Objects.requireNonNull(d, name);
-      if (d.isNegative() || d.isZero()) throw new IllegalArgumentException(name + " must be positive: " + d);
-      return d;
-    }
   }
 }

@@ -17,7 +17,7 @@ import java.util.function.Predicate;
  * </ul>
  *
  * <p>{@link #storeEveryResult()} stores every result, and stores the failures that the guard's
- * {@link IdempotencyGuard.Builder#storeFailuresWhen} accepts (by default none). A predicate must not
+ * {@link IdempotencyGuardBuilder#storeFailuresWhen} accepts (by default none). A predicate must not
  * throw; one that does releases the claim (a result predicate's exception then reaches the caller).
  *
  * <p>This class is immutable and threadsafe.

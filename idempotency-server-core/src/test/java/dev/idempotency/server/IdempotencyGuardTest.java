@@ -42,11 +42,11 @@ class IdempotencyGuardTest {
     guards.forEach(IdempotencyGuard::close);
   }
 
-  IdempotencyGuard.Builder builder(IdempotencyStore store) {
+  IdempotencyGuardBuilder builder(IdempotencyStore store) {
     return IdempotencyGuard.builder().store(store).namespace(NS).listener(listener).ticker(time);
   }
 
-  IdempotencyGuard guard(IdempotencyGuard.Builder b) {
+  IdempotencyGuard guard(IdempotencyGuardBuilder b) {
     IdempotencyGuard g = b.build();
     guards.add(g);
     return g;

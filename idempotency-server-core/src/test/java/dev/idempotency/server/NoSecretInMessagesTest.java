@@ -86,13 +86,13 @@ class NoSecretInMessagesTest {
     julLogger.removeHandler(capture);
   }
 
-  private IdempotencyGuard guard(IdempotencyGuard.Builder b) {
+  private IdempotencyGuard guard(IdempotencyGuardBuilder b) {
     IdempotencyGuard g = b.build();
     guards.add(g);
     return g;
   }
 
-  private IdempotencyGuard.Builder builder() {
+  private IdempotencyGuardBuilder builder() {
     return IdempotencyGuard.builder().store(store).namespace(NS).listener(listener).ticker(time).sleeper(d -> {});
   }
 

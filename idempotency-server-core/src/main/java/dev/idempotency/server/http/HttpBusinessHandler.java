@@ -8,7 +8,7 @@ import dev.idempotency.server.Claim;
  *
  * <p>An answer whose status the layer does not store (5xx by default), or an exception, releases
  * the key: a retry with the same key calls the handler again (unless the guard stores that
- * exception: {@code IdempotencyGuard.Builder#storeFailuresWhen}).
+ * exception: {@code IdempotencyGuardBuilder#storeFailuresWhen}).
  */
 @FunctionalInterface
 public interface HttpBusinessHandler {

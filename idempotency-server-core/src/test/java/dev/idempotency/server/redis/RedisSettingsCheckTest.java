@@ -38,17 +38,7 @@ import redis.clients.jedis.providers.ClusterConnectionProvider;
 class RedisSettingsCheckTest {
   private static final Duration TTL = Duration.ofMinutes(1);
 
-  private static final ResultCodec<String> TEXT = new ResultCodec<>() {
-    @Override
-    public byte[] encode(String value) {
-      return value.getBytes(StandardCharsets.UTF_8);
-    }
-
-    @Override
-    public String decode(byte[] bytes) {
-      return new String(bytes, StandardCharsets.UTF_8);
-    }
-  };
+  private static final ResultCodec<String> TEXT = ResultCodec.utf8();
 
   private final List<String> warnings = new CopyOnWriteArrayList<>();
 

@@ -1,6 +1,7 @@
 package dev.idempotency.server.store;
 
 import static dev.idempotency.server.store.ClaimAssertions.acquiredBy;
+import static dev.idempotency.server.store.ClaimAssertions.fencingToken;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -233,6 +234,30 @@ public abstract class IdempotencyStoreContract {
 
     assertThat(store.complete(id("k"), "owner-b", bytes("answer"), LONG)).isTrue();
     assertCompleted(id("k"), "fp", bytes("answer"));
+  }
+
+  /**
+   * Every owner of a record gets a fencing token above the one before it: after a release, after a
+   * lease that ran out while its owner was away, after the retention of a completed record, with a
+   * claim of another record in between. Repeats draw none.
+   */
+  @Test
+  void fencingTokensIncreaseStrictlyAcrossTheSuccessiveOwnersOfARecord() {
+    RecordId k = id("k");
+    List<Long> tokens = new ArrayList<>();
+    tokens.add(fencingToken(store.claim(k, "fp", "owner-1", LONG)));
+    assertThat(fencingToken(store.claim(k, "fp", "repeat", LONG))).as("a repeat in progress").isZero();
+    assertThat(store.release(k, "owner-1")).isTrue();
+    tokens.add(fencingToken(store.claim(k, "fp", "owner-2", shortTtl())));
+    store.claim(id("other"), "fp", "someone", LONG);
+    advance(shortTtl()); // owner-2's lease runs out while it is away
+    tokens.add(fencingToken(store.claim(k, "fp", "owner-3", LONG)));
+    assertThat(store.complete(k, "owner-3", bytes("answer"), shortTtl())).isTrue();
+    assertThat(fencingToken(store.claim(k, "fp", "repeat", LONG))).as("a replay").isZero();
+    advance(shortTtl()); // the retention ends
+    tokens.add(fencingToken(store.claim(k, "fp", "owner-4", LONG)));
+
+    assertThat(tokens).doesNotContain(0L).isSorted().doesNotHaveDuplicates();
   }
 
   @Test
