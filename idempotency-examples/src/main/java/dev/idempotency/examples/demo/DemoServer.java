@@ -28,6 +28,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.RedisClusterClient;
@@ -41,7 +42,8 @@ import redis.clients.jedis.UnifiedJedis;
  *   <li>{@code POST /payments}: JSON {@code {"account":"acc-1","amountCents":1250,"currency":"EUR"}}
  *       and an {@code Idempotency-Key}; 201 with the payment ({@code id}, {@code account},
  *       {@code amountCents}, {@code currency}); 400 problem for a bad body. The caller's scope is
- *       the bearer token of {@code Authorization: Bearer <token>}, no header: one anonymous scope.
+ *       a digest of the {@code Authorization} header ({@link
+ *       IdempotentExchangeHandler#credentialScope}); no header: one anonymous scope.
  *   <li>{@code GET /accounts/{account}/payments}: 200, the ledger: a JSON array of the payments
  *       that really executed.
  *   <li>{@code GET /health}: 200.
@@ -99,8 +101,10 @@ public final class DemoServer implements AutoCloseable {
           .leaseTtl(LEASE_TTL)
           .build();
       IdempotentHttpHandler layer = IdempotentHttpHandler.builder(guard).build();
-      this.payments = new PaymentHandler(json, ledger, options.processingDelay);
-      IdempotentExchangeHandler idempotent = new IdempotentExchangeHandler(layer, payments);
+      // The ledger records each payment under the scope the layer keyed it by.
+      Function<HttpExchange, String> scope = IdempotentExchangeHandler::credentialScope;
+      this.payments = new PaymentHandler(json, ledger, options.processingDelay, scope);
+      IdempotentExchangeHandler idempotent = new IdempotentExchangeHandler(layer, payments, scope);
 
       this.http = HttpServer.create(
           new InetSocketAddress(InetAddress.getLoopbackAddress(), options.port), BACKLOG);
