@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -83,5 +84,48 @@ class DemoJarIT {
       server.destroy();
       server.waitFor(30, TimeUnit.SECONDS);
     }
+  }
+
+  @Test
+  void serverCapsPaymentsAndCutsSlowClientsAsItsFlagsSay() throws Exception {
+    Process server = java("server", "--port", "0", "--processing-delay", "600000",
+        "--max-concurrent-payments", "1", "--read-timeout", "1000").redirectErrorStream(true).start();
+    try {
+      String line = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8)).readLine();
+      Matcher m = LISTENING.matcher(String.valueOf(line));
+      assertThat(m.matches()).as(line).isTrue();
+      URI base = URI.create(m.group(1));
+      HttpClient http = HttpClient.newHttpClient();
+
+      // One payment takes the only slot for ten minutes; the next one that finds it taken is a 503.
+      http.sendAsync(payment(base, "jar-slot-0"), HttpResponse.BodyHandlers.discarding());
+      HttpResponse<String> busy = null;
+      for (int i = 1; busy == null; i++) {
+        HttpResponse<String> r = http.send(payment(base, "jar-slot-" + i), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 503) busy = r;
+      }
+      assertThat(busy.headers().firstValue("Retry-After")).hasValue("1");
+      assertThat(busy.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+      HttpResponse<String> health = http.send(HttpRequest.newBuilder(base.resolve("/health")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(health.statusCode()).isEqualTo(200);
+
+      // Headers that never end: closed by the server after its read timeout.
+      try (Socket slow = new Socket(base.getHost(), base.getPort())) {
+        slow.setSoTimeout(60_000);
+        slow.getOutputStream().write("GET /health HTTP/1.1\r\nHo".getBytes(StandardCharsets.ISO_8859_1));
+        assertThat(slow.getInputStream().read()).isEqualTo(-1);
+      }
+    } finally {
+      server.destroy();
+      server.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private static HttpRequest payment(URI base, String key) {
+    return HttpRequest.newBuilder(base.resolve("/payments"))
+        .header("Idempotency-Key", key)
+        .POST(HttpRequest.BodyPublishers.ofString("{\"account\":\"acc-1\",\"amountCents\":1250,\"currency\":\"EUR\"}"))
+        .build();
   }
 }

@@ -201,6 +201,16 @@ class DemoServerTest {
     assertThatThrownBy(() -> DemoServer.Options.builder().port(70000)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> DemoServer.Options.builder().processingDelay(Duration.ofMillis(-1)))
         .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> DemoServer.Options.builder().maxConcurrentPayments(0))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> DemoServer.Options.builder().maxConcurrentPayments(DemoServer.THREADS))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("1 to " + DemoServer.THREADS / 2);
+    assertThatThrownBy(() -> DemoServer.Options.builder().readTimeout(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> DemoServer.Options.builder().readTimeout(null))
+        .isInstanceOf(NullPointerException.class).hasMessageContaining("timeout");
+    assertThat(DemoServer.Options.builder().build().maxConcurrentPayments()).isEqualTo(32);
+    assertThat(DemoServer.Options.builder().build().readTimeout()).isEqualTo(Duration.ofSeconds(20));
     assertThatThrownBy(() -> DemoServer.start(DemoServer.Options.builder().store("mongodb://x").build()))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("redis-cluster://");
     assertThatThrownBy(() -> DemoServer.start(DemoServer.Options.builder().store("redis://nohost").build()))
