@@ -110,7 +110,11 @@ public final class IdempotentExchangeHandler implements HttpHandler {
    */
   public HttpResponseView answer(HttpExchange exchange) throws IOException {
     if (!layer.guards(exchange.getRequestMethod())) {
-      return capture(exchange, exchange.getRequestBody());
+      try {
+        return capture(exchange, exchange.getRequestBody());
+      } catch (IOException | RuntimeException e) {
+        return serverError(e);
+      }
     }
     String callerScope = Objects.requireNonNull(scope.apply(exchange), "scope");
     Headers headers = exchange.getRequestHeaders();
