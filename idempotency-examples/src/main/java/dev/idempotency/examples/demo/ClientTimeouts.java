@@ -14,8 +14,9 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -34,14 +35,21 @@ import java.util.concurrent.atomic.AtomicLong;
  * writing, closing, which drains up to 64 KiB of an unread body) gets the timeout afresh. A thread
  * still waiting at a deadline is interrupted: a {@code SocketChannel} is interruptible, so the
  * connection closes and the wait ends in an IOException. Only those waits are ever interrupted,
- * never a handler's own work (a payment, a store call).
+ * never a handler's own work (a payment, a store call). Deadlines are checked by one sweep every
+ * quarter of the timeout (at most a second), so a wait costs two field writes, not a timer task;
+ * a late client is cut within that much after its deadline.
  *
  * <p>Use: the server's executor is {@link #executor(Executor)} and every context has {@link
  * #filter()} first. This class is threadsafe.
  */
 final class ClientTimeouts implements AutoCloseable {
+  // Often enough that a deadline is kept to within a quarter of the timeout; a second at most, as
+  // the JDK server's own request timer (sun.net.httpserver.timerMillis) sweeps.
+  private static final long MAX_SWEEP_NANOS = TimeUnit.SECONDS.toNanos(1);
+
   private final long timeoutNanos;
-  private final ScheduledThreadPoolExecutor alarms;
+  private final ScheduledThreadPoolExecutor sweeper;
+  private final Set<Request> requests = ConcurrentHashMap.newKeySet();
   private final ThreadLocal<Request> current = new ThreadLocal<>();
   private final AtomicInteger readingHeads = new AtomicInteger();
   private final AtomicLong cut = new AtomicLong();
@@ -69,13 +77,13 @@ final class ClientTimeouts implements AutoCloseable {
   /** @param timeout how long the server waits for a client (see the class documentation) */
   ClientTimeouts(Duration timeout) {
     this.timeoutNanos = timeout.toNanos();
-    this.alarms = new ScheduledThreadPoolExecutor(1, r -> {
+    this.sweeper = new ScheduledThreadPoolExecutor(1, r -> {
       Thread t = new Thread(r, "demo-client-deadlines");
       t.setDaemon(true);
       return t;
     });
-    // A request ends long before its alarm would ring: drop the cancelled ones at once.
-    alarms.setRemoveOnCancelPolicy(true);
+    long every = Math.max(1, Math.min(timeoutNanos / 4, MAX_SWEEP_NANOS));
+    sweeper.scheduleWithFixedDelay(this::sweep, every, every, TimeUnit.NANOSECONDS);
   }
 
   /** An executor for the server: runs each exchange on {@code pool} under its deadlines. */
@@ -100,32 +108,38 @@ final class ClientTimeouts implements AutoCloseable {
 
   @Override
   public void close() {
-    alarms.shutdownNow();
+    sweeper.shutdownNow();
   }
 
   private void run(Runnable exchange) {
     Request request = new Request(Thread.currentThread(), System.nanoTime() + timeoutNanos);
     current.set(request);
+    requests.add(request);
     try {
       request.readHead();
       exchange.run();
     } finally {
       request.end();
+      requests.remove(request);
       current.remove();
     }
+  }
+
+  private void sweep() {
+    long now = System.nanoTime();
+    for (Request request : requests) request.cutIfLate(now);
   }
 
   /** One exchange on one thread, and the wait it is in, if any. */
   private final class Request {
     private final Thread thread;
     private final long arriveBy;
-    // Guarded by this: an alarm interrupts the thread only while it waits on the client.
+    // Guarded by this: the sweep interrupts the thread only while it waits on the client.
     private boolean waiting;
+    private long waitUntil;
     private boolean head;
     private boolean late;
     private boolean interrupted;
-    private int wait;
-    private ScheduledFuture<?> alarm;
 
     Request(Thread thread, long arriveBy) {
       this.thread = thread;
@@ -135,7 +149,7 @@ final class ClientTimeouts implements AutoCloseable {
     synchronized void readHead() {
       head = true;
       readingHeads.incrementAndGet();
-      await(arriveBy - System.nanoTime());
+      await(arriveBy);
     }
 
     /** The line and headers are in; false if they came too late. */
@@ -148,20 +162,17 @@ final class ClientTimeouts implements AutoCloseable {
     /** A wait for more of the request: the deadline is its first byte's. */
     synchronized void awaitRequest() throws IOException {
       if (late) throw new IOException("the client sent its request too slowly; the connection is closed");
-      await(arriveBy - System.nanoTime());
+      await(arriveBy);
     }
 
     /** A wait while answering: the client gets the whole timeout again. */
     synchronized void awaitAnswer() {
-      await(timeoutNanos);
+      await(System.nanoTime() + timeoutNanos);
     }
 
     synchronized void stopWaiting() {
-      if (!waiting) return;
       waiting = false;
-      alarm.cancel(false);
-      alarm = null;
-      // The alarm's interrupt has done its work (the channel is closed) or came as the wait ended:
+      // The sweep's interrupt has done its work (the channel is closed) or came as the wait ended:
       // either way it must not reach the code that runs next on this thread.
       if (interrupted) {
         Thread.interrupted();
@@ -181,15 +192,15 @@ final class ClientTimeouts implements AutoCloseable {
       }
     }
 
-    private void await(long nanos) {
+    private void await(long until) {
       stopWaiting();
       waiting = true;
-      int thisWait = ++wait;
-      alarm = alarms.schedule(() -> ring(thisWait), Math.max(0, nanos), TimeUnit.NANOSECONDS);
+      waitUntil = until;
     }
 
-    private synchronized void ring(int thatWait) {
-      if (!waiting || thatWait != wait) return;
+    synchronized void cutIfLate(long now) {
+      if (!waiting || now - waitUntil < 0) return;
+      waiting = false;
       late = true;
       interrupted = true;
       cut.incrementAndGet();

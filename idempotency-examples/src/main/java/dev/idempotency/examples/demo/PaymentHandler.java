@@ -35,6 +35,11 @@ final class PaymentHandler implements HttpHandler {
   private final Function<HttpExchange, String> scope;
   private final AtomicLong executions = new AtomicLong();
 
+  /** A handler whose ledger scopes callers as {@link IdempotentExchangeHandler} does by default. */
+  PaymentHandler(ObjectMapper json, Ledger ledger, Duration processingDelay) {
+    this(json, ledger, processingDelay, IdempotentExchangeHandler::credentialScope);
+  }
+
   /**
    * @param scope the caller's scope: the function the idempotency layer in front uses, so that the
    *     ledger's (caller, key) is the record's
