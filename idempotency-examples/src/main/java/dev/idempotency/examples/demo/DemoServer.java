@@ -2,6 +2,7 @@ package dev.idempotency.examples.demo;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import dev.idempotency.contract.IdempotencyHeaders;
 import dev.idempotency.examples.jdkhttp.IdempotentExchangeHandler;
@@ -23,11 +24,14 @@ import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.RedisClusterClient;
@@ -40,14 +44,24 @@ import redis.clients.jedis.UnifiedJedis;
  * <ul>
  *   <li>{@code POST /payments}: JSON {@code {"account":"acc-1","amountCents":1250,"currency":"EUR"}}
  *       and an {@code Idempotency-Key}; 201 with the payment ({@code id}, {@code account},
- *       {@code amountCents}, {@code currency}); 400 problem for a bad body. The caller's scope is
- *       the bearer token of {@code Authorization: Bearer <token>}, no header: one anonymous scope.
+ *       {@code amountCents}, {@code currency}); 400 problem for a bad body; 503 problem with {@code
+ *       Retry-After} when {@link Options.Builder#maxConcurrentPayments} payments run already. The
+ *       caller's scope is a digest of the {@code Authorization} header ({@link
+ *       IdempotentExchangeHandler#credentialScope}); no header: one anonymous scope.
  *   <li>{@code GET /accounts/{account}/payments}: 200, the ledger: a JSON array of the payments
  *       that really executed.
  *   <li>{@code GET /health}: 200.
  *   <li>{@code GET /}: the web page, {@code web/index.html} on the class path, and the other files
  *       under {@code web/}.
  * </ul>
+ *
+ * <p>Slow clients: a request's line, headers and body must arrive within {@link
+ * Options.Builder#readTimeout} of its first byte, and each step of its answer that waits on the
+ * client gets that long again; a client that misses a deadline has its connection closed ({@link
+ * ClientTimeouts}). Requests are served on up to 256 threads, created as needed;
+ * with every one busy, a new request's connection is closed unanswered (the JDK server's answer to
+ * a refused task). With payments capped well below that, threads remain for {@code /health}, the
+ * ledger and the page.
  *
  * <p>Faults, for showing what the guard is for: {@link Options.Builder#failBefore} answers 503
  * before anything runs; {@link Options.Builder#dropAfter} runs the payment, stores its answer and
@@ -58,9 +72,21 @@ import redis.clients.jedis.UnifiedJedis;
 public final class DemoServer implements AutoCloseable {
   /** The namespace of the demo's idempotency records. */
   static final String NAMESPACE = "demo-payments";
-  // Enough threads that every client connection of a busy demo is served at once, few enough
-  // for a small machine; requests beyond them wait in the queue.
-  private static final int THREADS = 64;
+  // The JDK server reads a request's headers on an executor thread, so every request in flight
+  // takes a thread, a slow client's too: far more threads than payments may use keeps some for
+  // everything else. Created on demand, dropped when idle, and no queue, so that no request waits
+  // behind slow ones. As many as the BACKLOG, so that a burst the kernel holds is served at once.
+  static final int THREADS = 256;
+  // Payments hold their thread while they run (and take the store's time): a cap well below the
+  // threads keeps /health and the ledger answering when payments are slow. Twice the concurrency
+  // of the demo's heaviest run (16) by default.
+  private static final int DEFAULT_MAX_CONCURRENT_PAYMENTS = 32;
+  static final int MAX_CONCURRENT_PAYMENTS = THREADS / 2;
+  // Apache httpd's mod_reqtimeout gives a request's headers 20 s at first; a working client sends
+  // them in one round trip.
+  private static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(20);
+  // What a caller refused for being one payment too many should wait before it retries.
+  private static final String BUSY_RETRY_AFTER = "1";
   // The kernel's queue of connections not yet accepted: room for every connection of a burst.
   private static final int BACKLOG = 256;
   // A claim left behind by a crash or a store outage frees its key after this long. A payment of
@@ -77,16 +103,26 @@ public final class DemoServer implements AutoCloseable {
 
   private final HttpServer http;
   private final ExecutorService executor;
+  private final ClientTimeouts timeouts;
+  private final Semaphore paymentSlots;
+  private final int maxConcurrentPayments;
   private final UnifiedJedis jedis;
   private final Ledger ledger;
   private final PaymentHandler payments;
   private final AtomicLong failedBefore = new AtomicLong();
   private final AtomicLong droppedAfter = new AtomicLong();
   private final AtomicLong storeUnavailable = new AtomicLong();
+  private final AtomicLong busy = new AtomicLong();
+  private final AtomicLong refused = new AtomicLong();
 
   private DemoServer(Options options) throws IOException {
     ObjectMapper json = new ObjectMapper();
     StoreSpec spec = StoreSpec.parse(options.store);
+    this.maxConcurrentPayments = options.maxConcurrentPayments;
+    this.paymentSlots = new Semaphore(maxConcurrentPayments);
+    // Neither starts a thread before the server runs.
+    this.timeouts = new ClientTimeouts(options.readTimeout);
+    this.executor = executor();
     this.jedis = spec.connect();
     try {
       IdempotencyStore store = jedis == null
@@ -99,22 +135,29 @@ public final class DemoServer implements AutoCloseable {
           .leaseTtl(LEASE_TTL)
           .build();
       IdempotentHttpHandler layer = IdempotentHttpHandler.builder(guard).build();
-      this.payments = new PaymentHandler(json, ledger, options.processingDelay);
-      IdempotentExchangeHandler idempotent = new IdempotentExchangeHandler(layer, payments);
+      // The ledger records each payment under the scope the layer keyed it by.
+      Function<HttpExchange, String> scope = IdempotentExchangeHandler::credentialScope;
+      this.payments = new PaymentHandler(json, ledger, options.processingDelay, scope);
+      IdempotentExchangeHandler idempotent = new IdempotentExchangeHandler(layer, payments, scope);
 
       this.http = HttpServer.create(
           new InetSocketAddress(InetAddress.getLoopbackAddress(), options.port), BACKLOG);
-      this.executor = executor();
-      http.setExecutor(executor);
-      http.createContext("/payments", exchange -> paymentsWithFaults(exchange, idempotent, options));
-      http.createContext("/accounts/", new LedgerHandler(json, ledger));
-      http.createContext("/health", DemoServer::health);
-      http.createContext("/", new StaticFiles());
+      http.setExecutor(timeouts.executor(executor));
+      context("/payments", exchange -> paymentsWithFaults(exchange, idempotent, options));
+      context("/accounts/", new LedgerHandler(json, ledger));
+      context("/health", DemoServer::health);
+      context("/", new StaticFiles());
       http.start();
     } catch (IOException | RuntimeException e) {
+      timeouts.close();
+      executor.shutdownNow();
       if (jedis != null) jedis.close();
       throw e;
     }
+  }
+
+  private void context(String path, HttpHandler handler) {
+    http.createContext(path, handler).getFilters().add(timeouts.filter());
   }
 
   /**
@@ -140,7 +183,17 @@ public final class DemoServer implements AutoCloseable {
   /** Counts of what this server did so far. */
   public Stats stats() {
     return new Stats(payments.executions(), ledger.repeatsRefused(), failedBefore.get(), droppedAfter.get(),
-        storeUnavailable.get());
+        storeUnavailable.get(), busy.get(), timeouts.cut(), refused.get());
+  }
+
+  /** Payments running now (in the idempotency layer or the payment code). */
+  int paymentsInFlight() {
+    return maxConcurrentPayments - paymentSlots.availablePermits();
+  }
+
+  /** Requests whose line and headers are being read now, each on a thread of its own. */
+  int requestsReadingHeaders() {
+    return timeouts.readingHeads();
   }
 
   /**
@@ -151,15 +204,22 @@ public final class DemoServer implements AutoCloseable {
    * @param failedBefore requests answered 503 by the fail-before fault
    * @param droppedAfter answers dropped by the drop-after fault
    * @param storeUnavailable 503 answers because the idempotency store could not be reached
+   * @param busy payment requests answered 503 because the most payments the server runs at once
+   *     were running
+   * @param slowClients connections closed because a client missed a deadline: sent its request,
+   *     or read its answer, too slowly
+   * @param refused connections closed unanswered because every thread was busy
    */
   public record Stats(
-      long executions, long repeatsRefused, long failedBefore, long droppedAfter, long storeUnavailable) {}
+      long executions, long repeatsRefused, long failedBefore, long droppedAfter, long storeUnavailable,
+      long busy, long slowClients, long refused) {}
 
   /** Stops at once: open connections are closed, the Redis client (if any) too. */
   @Override
   public void close() {
     http.stop(0);
     executor.shutdownNow();
+    timeouts.close();
     ledger.close();
     if (jedis != null) jedis.close();
   }
@@ -171,23 +231,39 @@ public final class DemoServer implements AutoCloseable {
         Http.sendProblem(exchange, 404, "Not Found", "no such resource");
         return;
       }
-      if (options.random.nextDouble() < options.failBefore) {
-        failedBefore.incrementAndGet();
-        Http.sendProblem(exchange, 503, "Service Unavailable",
-            "fault injected before the payment ran (--fail-before): nothing happened, retry with the same key");
+      if (!paymentSlots.tryAcquire()) {
+        busy.incrementAndGet();
+        exchange.getResponseHeaders().set("Retry-After", BUSY_RETRY_AFTER);
+        Http.sendProblem(exchange, 503, "Service Unavailable", maxConcurrentPayments
+            + " payments are running, the most this server runs at once; nothing ran: retry with the same key");
         return;
       }
-      HttpResponseView answer = idempotent.answer(exchange);
-      if (answer.status() == 503) storeUnavailable.incrementAndGet();
-      boolean ranNow = answer.status() == 201 && answer.headerValues(IdempotencyHeaders.IDEMPOTENT_REPLAYED).isEmpty();
-      if (ranNow && options.random.nextDouble() < options.dropAfter) {
-        // Closing an exchange that sent no status closes its connection: the client reads the
-        // end of the stream where the answer should be. The payment ran and its answer is stored.
-        droppedAfter.incrementAndGet();
-        return;
+      try {
+        payment(exchange, idempotent, options);
+      } finally {
+        paymentSlots.release();
       }
-      IdempotentExchangeHandler.send(exchange, answer);
     }
+  }
+
+  private void payment(HttpExchange exchange, IdempotentExchangeHandler idempotent, Options options)
+      throws IOException {
+    if (options.random.nextDouble() < options.failBefore) {
+      failedBefore.incrementAndGet();
+      Http.sendProblem(exchange, 503, "Service Unavailable",
+          "fault injected before the payment ran (--fail-before): nothing happened, retry with the same key");
+      return;
+    }
+    HttpResponseView answer = idempotent.answer(exchange);
+    if (answer.status() == 503) storeUnavailable.incrementAndGet();
+    boolean ranNow = answer.status() == 201 && answer.headerValues(IdempotencyHeaders.IDEMPOTENT_REPLAYED).isEmpty();
+    if (ranNow && options.random.nextDouble() < options.dropAfter) {
+      // Closing an exchange that sent no status closes its connection: the client reads the
+      // end of the stream where the answer should be. The payment ran and its answer is stored.
+      droppedAfter.incrementAndGet();
+      return;
+    }
+    IdempotentExchangeHandler.send(exchange, answer);
   }
 
   private static void health(HttpExchange exchange) throws IOException {
@@ -196,16 +272,18 @@ public final class DemoServer implements AutoCloseable {
     }
   }
 
-  private static ExecutorService executor() {
+  private ExecutorService executor() {
     AtomicInteger n = new AtomicInteger();
-    ThreadPoolExecutor pool = new ThreadPoolExecutor(
-        THREADS, THREADS, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+    return new ThreadPoolExecutor(
+        0, THREADS, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
           Thread t = new Thread(r, "demo-http-" + n.incrementAndGet());
           t.setDaemon(true);
           return t;
+        }, (task, pool) -> {
+          // The JDK server closes the connection of a request its executor refuses.
+          refused.incrementAndGet();
+          throw new RejectedExecutionException("all " + THREADS + " threads are busy");
         });
-    pool.allowCoreThreadTimeOut(true);
-    return pool;
   }
 
   /** Where the idempotency records and the ledger live. */
@@ -266,6 +344,8 @@ public final class DemoServer implements AutoCloseable {
     private final double failBefore;
     private final double dropAfter;
     private final Random random;
+    private final int maxConcurrentPayments;
+    private final Duration readTimeout;
 
     private Options(Builder b) {
       this.port = b.port;
@@ -274,6 +354,8 @@ public final class DemoServer implements AutoCloseable {
       this.failBefore = b.failBefore;
       this.dropAfter = b.dropAfter;
       this.random = b.random;
+      this.maxConcurrentPayments = b.maxConcurrentPayments;
+      this.readTimeout = b.readTimeout;
     }
 
     public static Builder builder() {
@@ -300,6 +382,14 @@ public final class DemoServer implements AutoCloseable {
       return dropAfter;
     }
 
+    public int maxConcurrentPayments() {
+      return maxConcurrentPayments;
+    }
+
+    public Duration readTimeout() {
+      return readTimeout;
+    }
+
     /** Builds {@link Options}. Each setter checks its argument and documents its default. */
     public static final class Builder {
       private int port;
@@ -308,6 +398,8 @@ public final class DemoServer implements AutoCloseable {
       private double failBefore;
       private double dropAfter;
       private Random random = new Random();
+      private int maxConcurrentPayments = DEFAULT_MAX_CONCURRENT_PAYMENTS;
+      private Duration readTimeout = DEFAULT_READ_TIMEOUT;
 
       private Builder() {}
 
@@ -350,6 +442,34 @@ public final class DemoServer implements AutoCloseable {
        */
       public Builder dropAfter(double rate) {
         this.dropAfter = rate(rate, "dropAfter");
+        return this;
+      }
+
+      /**
+       * The most payment requests the server works on at once; one more is answered 503 with
+       * {@code Retry-After: 1} before anything runs. 1 to 128 (half the server's threads, so that
+       * the rest serve everything else). Default: 32.
+       */
+      public Builder maxConcurrentPayments(int max) {
+        if (max < 1 || max > MAX_CONCURRENT_PAYMENTS) {
+          throw new IllegalArgumentException(
+              "maxConcurrentPayments is 1 to " + MAX_CONCURRENT_PAYMENTS + ", not " + max);
+        }
+        this.maxConcurrentPayments = max;
+        return this;
+      }
+
+      /**
+       * How long the server waits for a client: for a request's line, headers and body from its
+       * first byte, and for each step of sending its answer; a client that takes longer has its
+       * connection closed. Default: 20 seconds.
+       */
+      public Builder readTimeout(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative() || timeout.isZero()) {
+          throw new IllegalArgumentException("readTimeout is not positive: " + timeout);
+        }
+        this.readTimeout = timeout;
         return this;
       }
 

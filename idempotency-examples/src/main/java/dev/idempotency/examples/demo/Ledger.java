@@ -41,8 +41,8 @@ interface Ledger extends AutoCloseable {
   static String actionId(String scope, String key) {
     try {
       byte[] digest = MessageDigest.getInstance("SHA-256").digest(scope.getBytes(StandardCharsets.UTF_8));
-      // The digest keeps callers' tokens out of the ledger and has a fixed length, so the key
-      // after it cannot be confused with a part of the scope.
+      // A fixed length, so the key after it cannot be confused with a part of the scope; and a
+      // scope function that returns a credential still keeps it out of the ledger.
       return Base64.getUrlEncoder().withoutPadding().encodeToString(digest) + ":" + key;
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every JDK has SHA-256", e);

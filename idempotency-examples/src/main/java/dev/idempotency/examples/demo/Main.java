@@ -15,8 +15,9 @@ import java.util.concurrent.CountDownLatch;
  *
  * <ul>
  *   <li>{@code server [--port N] [--store memory|redis://HOST:PORT|redis-cluster://HOST:PORT,...]
- *       [--processing-delay MS] [--fail-before RATE] [--drop-after RATE]}: serves the payments
- *       API and prints {@code listening on http://127.0.0.1:PORT} once it accepts connections.
+ *       [--processing-delay MS] [--fail-before RATE] [--drop-after RATE]
+ *       [--max-concurrent-payments N] [--read-timeout MS]}: serves the payments API and prints
+ *       {@code listening on http://127.0.0.1:PORT} once it accepts connections.
  *   <li>{@code client --url URL --actions N --concurrency C [--account A] [--token T]}: runs N
  *       payment actions and prints a summary; exit status 0 only if every action ended with a
  *       confirmed payment.
@@ -36,6 +37,7 @@ public final class Main {
       "  demo   [--actions N] [--concurrency C]      (the default) server with faults + client, in this process",
       "  server [--port N] [--store memory|redis://HOST:PORT|redis-cluster://HOST:PORT[,HOST:PORT...]]",
       "         [--processing-delay MS] [--fail-before RATE] [--drop-after RATE]",
+      "         [--max-concurrent-payments N] [--read-timeout MS]",
       "  client --url URL --actions N --concurrency C [--account A] [--token T]");
 
   private Main() {}
@@ -53,7 +55,8 @@ public final class Main {
     try {
       switch (command) {
         case "server":
-          return server(options(rest, Set.of("port", "store", "processing-delay", "fail-before", "drop-after")), out);
+          return server(options(rest, Set.of("port", "store", "processing-delay", "fail-before", "drop-after",
+              "max-concurrent-payments", "read-timeout")), out);
         case "client":
           return client(options(rest, Set.of("url", "actions", "concurrency", "account", "token")), out);
         case "demo":
@@ -79,14 +82,19 @@ public final class Main {
   }
 
   private static int server(Map<String, String> o, PrintStream out) throws Exception {
-    DemoServer.Options options = DemoServer.Options.builder()
+    DemoServer.Options.Builder options = DemoServer.Options.builder()
         .port(intOption(o, "port", 8080, 0))
         .store(o.getOrDefault("store", "memory"))
         .processingDelay(Duration.ofMillis(intOption(o, "processing-delay", 0, 0)))
         .failBefore(rateOption(o, "fail-before"))
-        .dropAfter(rateOption(o, "drop-after"))
-        .build();
-    DemoServer server = DemoServer.start(options);
+        .dropAfter(rateOption(o, "drop-after"));
+    if (o.containsKey("max-concurrent-payments")) {
+      options.maxConcurrentPayments(intOption(o, "max-concurrent-payments", 0, 1, DemoServer.MAX_CONCURRENT_PAYMENTS));
+    }
+    if (o.containsKey("read-timeout")) {
+      options.readTimeout(Duration.ofMillis(intOption(o, "read-timeout", 0, 1)));
+    }
+    DemoServer server = DemoServer.start(options.build());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.close();
@@ -152,11 +160,16 @@ public final class Main {
   }
 
   private static int intOption(Map<String, String> o, String name, int defaultValue, int min) {
+    return intOption(o, name, defaultValue, min, Integer.MAX_VALUE);
+  }
+
+  private static int intOption(Map<String, String> o, String name, int defaultValue, int min, int max) {
     String v = o.get(name);
     if (v == null) return defaultValue;
     try {
       int n = Integer.parseInt(v);
       if (n < min) throw new IllegalArgumentException("--" + name + " is at least " + min + ", not " + v);
+      if (n > max) throw new IllegalArgumentException("--" + name + " is at most " + max + ", not " + v);
       return n;
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("--" + name + " takes a whole number, not " + v);

@@ -13,6 +13,7 @@ import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
@@ -31,12 +32,23 @@ final class PaymentHandler implements HttpHandler {
   private final ObjectMapper json;
   private final Ledger ledger;
   private final Duration processingDelay;
+  private final Function<HttpExchange, String> scope;
   private final AtomicLong executions = new AtomicLong();
 
+  /** A handler whose ledger scopes callers as {@link IdempotentExchangeHandler} does by default. */
   PaymentHandler(ObjectMapper json, Ledger ledger, Duration processingDelay) {
+    this(json, ledger, processingDelay, IdempotentExchangeHandler::credentialScope);
+  }
+
+  /**
+   * @param scope the caller's scope: the function the idempotency layer in front uses, so that the
+   *     ledger's (caller, key) is the record's
+   */
+  PaymentHandler(ObjectMapper json, Ledger ledger, Duration processingDelay, Function<HttpExchange, String> scope) {
     this.json = json;
     this.ledger = ledger;
     this.processingDelay = processingDelay;
+    this.scope = scope;
   }
 
   /** How many payments this handler executed (each one ran the business code). */
@@ -64,7 +76,7 @@ final class PaymentHandler implements HttpHandler {
         UUID.randomUUID().toString(), request.account(), request.amountCents(), request.currency());
     String key = IdempotencyKey.parseHeader(
         exchange.getRequestHeaders().getFirst(IdempotencyHeaders.IDEMPOTENCY_KEY)).value();
-    Payment stands = ledger.record(IdempotentExchangeHandler.bearerToken(exchange), key, payment);
+    Payment stands = ledger.record(scope.apply(exchange), key, payment);
     executions.incrementAndGet();
     Http.sendJson(exchange, 201, json.writeValueAsBytes(stands));
   }

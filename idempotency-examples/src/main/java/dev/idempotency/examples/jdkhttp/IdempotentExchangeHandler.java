@@ -5,6 +5,8 @@ import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpPrincipal;
+import dev.idempotency.contract.IdempotencyHeaders;
+import dev.idempotency.server.http.HttpBusinessHandler;
 import dev.idempotency.server.http.HttpRequestView;
 import dev.idempotency.server.http.HttpResponseView;
 import dev.idempotency.server.http.IdempotentHttpHandler;
@@ -17,8 +19,12 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -36,30 +42,40 @@ import java.util.function.Function;
  * }</pre>
  *
  * <p>The wrapped handler is written as usual ({@code sendResponseHeaders}, {@code
- * getResponseBody}); it sees a stand-in exchange that captures its answer, so the layer can store
- * the answer before it is sent. A repeat of a completed request gets the stored answer with
- * {@code Idempotent-Replayed: true}, and the wrapped handler does not run. A handler that
- * throws gets a 500 answer, and its claim is released so that a retry runs it again.
+ * getResponseBody}). On a method the layer guards ({@link IdempotentHttpHandler#guards}) it sees a
+ * stand-in exchange that captures its answer, so the layer can store the answer before it is
+ * sent. A repeat of a completed request gets the stored answer with {@code Idempotent-Replayed:
+ * true}, and the wrapped handler does not run. A handler that throws gets a 500 answer, and its
+ * claim is released so that a retry runs it again. Requests with any other method go to the
+ * handler as they are, their body and answer streamed.
  *
- * <p>The request body and the answer are held in memory (the layer fingerprints the one and
- * stores the other): this suits APIs that take and answer commands, not uploads or streams.
+ * <p>A guarded request's body and its answer are held in memory (the layer fingerprints the one
+ * and stores the other): this suits APIs that take and answer commands, not uploads or streams.
+ * At most {@link IdempotentHttpHandler#maxBodyBytes()} + 1 bytes of a body are read, chunked or
+ * not, whatever its {@code Content-Length} says: a longer one is answered 413, and a request
+ * without {@code Idempotency-Key} 400 without reading its body at all. Those answers carry {@code
+ * Connection: close}, as the rest of the body is still on the connection.
  *
- * <p>The caller's scope comes from a function of the exchange; the default is the bearer token
- * of {@code Authorization: Bearer <token>}, or one anonymous scope without it. Behind real
+ * <p>The caller's scope comes from a function of the exchange. The default, {@link
+ * #credentialScope}, is a digest of the {@code Authorization} header, so that a credential never
+ * becomes part of a record's identity, or one anonymous scope without it. Behind real
  * authentication, use the authenticated principal instead.
  *
  * <p>This class is threadsafe if the wrapped handler is.
  */
 public final class IdempotentExchangeHandler implements HttpHandler {
-  private static final String BEARER = "Bearer ";
+  // A principal function's names (user ids, tenants) do not look like this, so a digest does not
+  // collide with one by accident when a service changes its scope function.
+  private static final String CREDENTIAL_PREFIX = "credential:";
+  private static final byte[] NO_BODY = new byte[0];
 
   private final IdempotentHttpHandler layer;
   private final HttpHandler next;
   private final Function<HttpExchange, String> scope;
 
-  /** Wraps {@code next}, scoping keys by {@link #bearerToken(HttpExchange)}. */
+  /** Wraps {@code next}, scoping keys by {@link #credentialScope(HttpExchange)}. */
   public IdempotentExchangeHandler(IdempotentHttpHandler layer, HttpHandler next) {
-    this(layer, next, IdempotentExchangeHandler::bearerToken);
+    this(layer, next, IdempotentExchangeHandler::credentialScope);
   }
 
   /**
@@ -78,23 +94,44 @@ public final class IdempotentExchangeHandler implements HttpHandler {
   @Override
   public void handle(HttpExchange exchange) throws IOException {
     try (exchange) {
-      send(exchange, answer(exchange));
+      if (layer.guards(exchange.getRequestMethod())) {
+        send(exchange, answer(exchange));
+      } else {
+        passThrough(exchange);
+      }
     }
   }
 
   /**
    * Runs the layer (and, when it says so, the wrapped handler) and returns the answer without
-   * sending it. For a caller that wants to decide what happens to the answer; {@link
-   * #handle(HttpExchange)} is {@code send(exchange, answer(exchange))}.
+   * sending it. For a caller that wants to decide what happens to the answer; for a guarded
+   * method {@link #handle(HttpExchange)} is {@code send(exchange, answer(exchange))}. On any
+   * other method the handler reads the request body as it comes, and its answer is captured.
    */
   public HttpResponseView answer(HttpExchange exchange) throws IOException {
-    HttpRequestView request = read(exchange, scope.apply(exchange));
-    try {
-      return layer.handle(request, r -> runCaptured(exchange, r.body()));
-    } catch (Exception e) {
-      // The claim is released already: a retry with the same key runs the handler again.
-      return serverError(e);
+    if (!layer.guards(exchange.getRequestMethod())) {
+      try {
+        return capture(exchange, exchange.getRequestBody());
+      } catch (IOException | RuntimeException e) {
+        return serverError(e);
+      }
     }
+    String callerScope = Objects.requireNonNull(scope.apply(exchange), "scope");
+    Headers headers = exchange.getRequestHeaders();
+    if (!hasKey(headers)) {
+      // The layer answers 400 from the headers alone: no byte of the body is read.
+      HttpResponseView missing = guarded(view(exchange, NO_BODY, callerScope), r -> {
+        throw new IllegalStateException("the layer ran a request that has no Idempotency-Key");
+      });
+      return mayHaveBody(headers) ? closing(missing) : missing;
+    }
+    int max = layer.maxBodyBytes();
+    // One byte over the limit is all the layer needs to answer 413.
+    int limit = max == Integer.MAX_VALUE ? max : max + 1;
+    byte[] body = readAtMost(exchange.getRequestBody(), contentLength(headers), limit);
+    HttpResponseView answer = guarded(
+        view(exchange, body, callerScope), r -> capture(exchange, new ByteArrayInputStream(r.body())));
+    return body.length > max ? closing(answer) : answer;
   }
 
   /** Sends {@code response} on {@code exchange}: status, headers and body. */
@@ -119,47 +156,92 @@ public final class IdempotentExchangeHandler implements HttpHandler {
     return "Content-Length".equalsIgnoreCase(header) || "Transfer-Encoding".equalsIgnoreCase(header);
   }
 
-  /** The token of {@code Authorization: Bearer <token>}, or the empty string without one. */
-  public static String bearerToken(HttpExchange exchange) {
-    String authorization = exchange.getRequestHeaders().getFirst("Authorization");
-    if (authorization == null || !authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
-      return "";
+  /**
+   * The default scope: {@code credential:} and the SHA-256 (base64url) of the request's whole
+   * {@code Authorization} header, whatever its scheme ({@code Bearer}, {@code Basic}, an empty
+   * {@code Bearer}); the empty string, one anonymous scope, without that header. Requests share a
+   * scope only if they carry the same credential, and the credential itself never appears in a
+   * record id, an exception or a listener event. The digest is not keyed: it keeps a token out of
+   * sight, not a weak password from a guess; behind real authentication scope by the principal.
+   */
+  public static String credentialScope(HttpExchange exchange) {
+    List<String> values = exchange.getRequestHeaders().get("Authorization");
+    if (values == null || values.isEmpty()) return "";
+    MessageDigest sha256;
+    try {
+      sha256 = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
     }
-    return authorization.substring(BEARER.length()).trim();
+    for (int i = 0; i < values.size(); i++) {
+      // A header value holds no line break, so this separator keeps repeated headers apart.
+      if (i > 0) sha256.update((byte) '\n');
+      sha256.update(values.get(i).getBytes(StandardCharsets.UTF_8));
+    }
+    return CREDENTIAL_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(sha256.digest());
   }
 
-  private HttpRequestView read(HttpExchange exchange, String scope) throws IOException {
-    byte[] body;
-    try (InputStream in = exchange.getRequestBody()) {
-      body = readBody(exchange.getRequestHeaders(), in, layer.maxBodyBytes());
+  /** A method the layer does not guard: the handler gets the exchange itself, streaming both ways. */
+  private void passThrough(HttpExchange exchange) throws IOException {
+    try {
+      next.handle(exchange);
+    } catch (IOException | RuntimeException e) {
+      // Once a status went out the answer can only be cut off; before, it is a 500 as on a guarded one.
+      if (exchange.getResponseCode() != -1) throw e;
+      send(exchange, serverError(e));
     }
+  }
+
+  private HttpResponseView guarded(HttpRequestView request, HttpBusinessHandler business) {
+    try {
+      return layer.handle(request, business);
+    } catch (Exception e) {
+      // The claim is released already: a retry with the same key runs the handler again.
+      return serverError(e);
+    }
+  }
+
+  private static HttpRequestView view(HttpExchange exchange, byte[] body, String scope) {
     URI uri = exchange.getRequestURI();
     String pathWithQuery = uri.getRawQuery() == null ? uri.getRawPath() : uri.getRawPath() + "?" + uri.getRawQuery();
     // The view copies the headers itself.
-    return new HttpRequestView(
-        exchange.getRequestMethod(), pathWithQuery, exchange.getRequestHeaders(), body,
-        Objects.requireNonNull(scope, "scope"));
+    return new HttpRequestView(exchange.getRequestMethod(), pathWithQuery, exchange.getRequestHeaders(), body, scope);
+  }
+
+  /** Whether the request carries an Idempotency-Key, as the layer asks it (any case, any value). */
+  private static boolean hasKey(Headers headers) {
+    List<String> values = headers.get(IdempotencyHeaders.IDEMPOTENCY_KEY);
+    return values != null && !values.isEmpty();
+  }
+
+  /** Whether body bytes may follow the headers: chunked, or a Content-Length other than 0. */
+  private static boolean mayHaveBody(Headers headers) {
+    return headers.containsKey("Transfer-Encoding")
+        || (headers.containsKey("Content-Length") && contentLength(headers) != 0);
+  }
+
+  /** {@code answer} with {@code Connection: close}: body bytes left unread end the connection. */
+  private static HttpResponseView closing(HttpResponseView answer) {
+    Map<String, List<String>> headers = new LinkedHashMap<>(answer.headers());
+    headers.put("Connection", List.of("close"));
+    return new HttpResponseView(answer.status(), headers, answer.body());
   }
 
   /**
-   * The whole body. With a Content-Length the layer accepts, into an array of that size: no
-   * growing buffer to copy from. Otherwise (chunked, or too large: the layer answers 413 by the
-   * length read) as it comes.
+   * The body, or its first {@code limit} bytes if it is longer: no more is read. With a
+   * Content-Length under the limit, into an array of that size: no growing buffer to copy from.
    */
-  private static byte[] readBody(Headers headers, InputStream in, int maxBodyBytes) throws IOException {
-    long length = contentLength(headers);
-    if (length < 0 || length > maxBodyBytes) return in.readAllBytes();
+  private static byte[] readAtMost(InputStream in, long length, int limit) throws IOException {
+    if (length < 0 || length >= limit) return in.readNBytes(limit);
     byte[] body = new byte[(int) length];
     int n = in.readNBytes(body, 0, body.length);
     if (n < body.length) return Arrays.copyOf(body, n);
-    int next = in.read();
-    if (next < 0) return body;
-    // More bytes than announced (the JDK server stops at the length; another exchange may not).
-    ByteArrayOutputStream all = new ByteArrayOutputStream(body.length + 1 + in.available());
-    all.write(body);
-    all.write(next);
-    in.transferTo(all);
-    return all.toByteArray();
+    // The JDK server ends the stream at the length; an exchange that does not may have more.
+    byte[] more = in.readNBytes(limit - n);
+    if (more.length == 0) return body;
+    byte[] all = Arrays.copyOf(body, n + more.length);
+    System.arraycopy(more, 0, all, n, more.length);
+    return all;
   }
 
   /** The request's Content-Length, or -1 if it has none or not exactly one that is a number. */
@@ -173,7 +255,8 @@ public final class IdempotentExchangeHandler implements HttpHandler {
     }
   }
 
-  private HttpResponseView runCaptured(HttpExchange exchange, byte[] body) throws IOException {
+  /** Runs the handler on a stand-in exchange that reads {@code body} and captures the answer. */
+  private HttpResponseView capture(HttpExchange exchange, InputStream body) throws IOException {
     CapturingExchange capturing = new CapturingExchange(exchange, body);
     next.handle(capturing);
     return capturing.response();
@@ -193,9 +276,9 @@ public final class IdempotentExchangeHandler implements HttpHandler {
     private final ByteArrayOutputStream responseBody = new ByteArrayOutputStream();
     private int status = -1;
 
-    CapturingExchange(HttpExchange original, byte[] requestBody) {
+    CapturingExchange(HttpExchange original, InputStream requestBody) {
       this.original = original;
-      this.requestBody = new ByteArrayInputStream(requestBody);
+      this.requestBody = requestBody;
     }
 
     HttpResponseView response() {

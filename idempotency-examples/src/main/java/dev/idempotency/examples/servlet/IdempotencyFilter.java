@@ -1,5 +1,6 @@
 package dev.idempotency.examples.servlet;
 
+import dev.idempotency.contract.IdempotencyHeaders;
 import dev.idempotency.server.http.HttpRequestView;
 import dev.idempotency.server.http.HttpResponseView;
 import dev.idempotency.server.http.IdempotentHttpHandler;
@@ -20,6 +21,7 @@ import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
@@ -30,8 +32,10 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -50,11 +54,17 @@ import java.util.function.Function;
  *     EnumSet.of(DispatcherType.REQUEST));
  * }</pre>
  *
- * <p>The request body is read once and handed to the servlet again; the servlet's answer is
- * captured by an {@link HttpServletResponseWrapper} so that the layer can store it before it is
- * sent. A repeat of a completed request gets the stored answer with {@code
- * Idempotent-Replayed: true} and the servlet does not run. An exception from the servlet
- * releases the claim (a retry runs it again) and propagates to the container.
+ * <p>On a method the layer guards ({@link IdempotentHttpHandler#guards}) the request body is read
+ * once and handed to the servlet again, and the servlet's answer is captured by an {@link
+ * HttpServletResponseWrapper} so that the layer can store it before it is sent. A repeat of a
+ * completed request gets the stored answer with {@code Idempotent-Replayed: true} and the servlet
+ * does not run. An exception from the servlet releases the claim (a retry runs it again) and
+ * propagates to the container. Requests with any other method pass to the servlet untouched.
+ *
+ * <p>At most {@link IdempotentHttpHandler#maxBodyBytes()} + 1 bytes of a body are read, chunked or
+ * not, whatever its {@code Content-Length} says: a longer one is answered 413, and a request
+ * without {@code Idempotency-Key} 400 without reading its body at all. Those answers carry {@code
+ * Connection: close}, as the rest of the body is still on the connection.
  *
  * <p>The caller's scope comes from a function of the request; the default is the authenticated
  * principal's name ({@link HttpServletRequest#getUserPrincipal()}), or one anonymous scope.
@@ -62,6 +72,8 @@ import java.util.function.Function;
  * <p>This class is threadsafe.
  */
 public final class IdempotencyFilter implements Filter {
+  private static final byte[] NO_BODY = new byte[0];
+
   private final IdempotentHttpHandler layer;
   private final Function<HttpServletRequest, String> scope;
 
@@ -90,20 +102,36 @@ public final class IdempotencyFilter implements Filter {
   @Override
   public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain)
       throws IOException, ServletException {
-    if (!(req instanceof HttpServletRequest) || !(res instanceof HttpServletResponse)) {
+    if (!(req instanceof HttpServletRequest) || !(res instanceof HttpServletResponse)
+        || !layer.guards(((HttpServletRequest) req).getMethod())) {
+      // Not guarded: the servlet reads the body and writes its answer itself, as they come.
       chain.doFilter(req, res);
       return;
     }
     HttpServletRequest request = (HttpServletRequest) req;
     HttpServletResponse response = (HttpServletResponse) res;
-    byte[] body = request.getInputStream().readAllBytes();
+    String callerScope = Objects.requireNonNull(scope.apply(request), "scope");
+    boolean keyed = hasKey(request);
+    byte[] body;
+    boolean unread;
+    if (keyed) {
+      int max = layer.maxBodyBytes();
+      // One byte over the limit is all the layer needs to answer 413.
+      int limit = max == Integer.MAX_VALUE ? max : max + 1;
+      body = readAtMost(request.getInputStream(), request.getContentLengthLong(), limit);
+      unread = body.length > max;
+    } else {
+      // The layer answers 400 from the headers alone: no byte of the body is read.
+      body = NO_BODY;
+      unread = request.getContentLengthLong() > 0 || request.getHeader("Transfer-Encoding") != null;
+    }
     HttpRequestView view = new HttpRequestView(
-        request.getMethod(), pathWithQuery(request), headers(request), body,
-        Objects.requireNonNull(scope.apply(request), "scope"));
+        request.getMethod(), pathWithQuery(request), headers(request), body, callerScope);
 
     HttpResponseView answer;
     try {
       answer = layer.handle(view, v -> {
+        if (!keyed) throw new IllegalStateException("the layer ran a request that has no Idempotency-Key");
         CapturingResponse captured = new CapturingResponse(response);
         chain.doFilter(new CachedBodyRequest(request, body), captured);
         return captured.toView();
@@ -113,7 +141,32 @@ public final class IdempotencyFilter implements Filter {
     } catch (Exception e) {
       throw new ServletException(e);
     }
+    // The rest of the body is still on the connection: the container must not read it as a request.
+    if (unread) response.setHeader("Connection", "close");
     write(answer, response);
+  }
+
+  /** Whether the request carries an Idempotency-Key, as the layer asks it (any case, any value). */
+  private static boolean hasKey(HttpServletRequest request) {
+    Enumeration<String> values = request.getHeaders(IdempotencyHeaders.IDEMPOTENCY_KEY);
+    return values != null && values.hasMoreElements();
+  }
+
+  /**
+   * The body, or its first {@code limit} bytes if it is longer: no more is read. With a
+   * Content-Length under the limit, into an array of that size: no growing buffer to copy from.
+   */
+  private static byte[] readAtMost(InputStream in, long length, int limit) throws IOException {
+    if (length < 0 || length >= limit) return in.readNBytes(limit);
+    byte[] body = new byte[(int) length];
+    int n = in.readNBytes(body, 0, body.length);
+    if (n < body.length) return Arrays.copyOf(body, n);
+    // Containers end the stream at the length; read on in case one does not.
+    byte[] more = in.readNBytes(limit - n);
+    if (more.length == 0) return body;
+    byte[] all = Arrays.copyOf(body, n + more.length);
+    System.arraycopy(more, 0, all, n, more.length);
+    return all;
   }
 
   private static void write(HttpResponseView answer, HttpServletResponse response) throws IOException {

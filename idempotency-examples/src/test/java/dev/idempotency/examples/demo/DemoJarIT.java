@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -13,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -83,5 +85,47 @@ class DemoJarIT {
       server.destroy();
       server.waitFor(30, TimeUnit.SECONDS);
     }
+  }
+
+  @Test
+  void serverCapsPaymentsAndCutsSlowClientsAsItsFlagsSay() throws Exception {
+    Process server = java("server", "--port", "0", "--processing-delay", "600000",
+        "--max-concurrent-payments", "1", "--read-timeout", "1000").redirectErrorStream(true).start();
+    try {
+      String line = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8)).readLine();
+      Matcher m = LISTENING.matcher(String.valueOf(line));
+      assertThat(m.matches()).as(line).isTrue();
+      URI base = URI.create(m.group(1));
+      HttpClient http = HttpClient.newHttpClient();
+
+      // Two payments, one slot: whichever comes first runs for ten minutes, the other is a 503 at once.
+      CompletableFuture<Object> first = CompletableFuture.anyOf(
+          http.sendAsync(payment(base, "jar-slot-1"), HttpResponse.BodyHandlers.ofString()),
+          http.sendAsync(payment(base, "jar-slot-2"), HttpResponse.BodyHandlers.ofString()));
+      HttpResponse<?> busy = (HttpResponse<?>) first.get(60, TimeUnit.SECONDS);
+      assertThat(busy.statusCode()).isEqualTo(503);
+      assertThat(busy.headers().firstValue("Retry-After")).hasValue("1");
+      assertThat(busy.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+      HttpResponse<String> health = http.send(HttpRequest.newBuilder(base.resolve("/health")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(health.statusCode()).isEqualTo(200);
+
+      // Headers that never end: closed by the server after its read timeout.
+      try (Socket slow = new Socket(base.getHost(), base.getPort())) {
+        slow.setSoTimeout(60_000);
+        slow.getOutputStream().write("GET /health HTTP/1.1\r\nHo".getBytes(StandardCharsets.ISO_8859_1));
+        assertThat(slow.getInputStream().read()).isEqualTo(-1);
+      }
+    } finally {
+      server.destroy();
+      server.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private static HttpRequest payment(URI base, String key) {
+    return HttpRequest.newBuilder(base.resolve("/payments"))
+        .header("Idempotency-Key", key)
+        .POST(HttpRequest.BodyPublishers.ofString("{\"account\":\"acc-1\",\"amountCents\":1250,\"currency\":\"EUR\"}"))
+        .build();
   }
 }

@@ -10,6 +10,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -86,6 +88,27 @@ class DemoServerTest {
     assertThat(alice).isNotEqualTo(bob).isNotEqualTo(anonymous);
     assertThat(anonymousAgain).isEqualTo(anonymous);
     assertThat(json.readTree(get("/accounts/acc-1/payments").body())).hasSize(3);
+  }
+
+  @Test
+  void anyCredentialIsAScopeOfItsOwnAndTheLedgerAgrees() throws Exception {
+    String key = UUID.randomUUID().toString();
+    List<String> answers = new ArrayList<>();
+    for (String authorization : new String[] {"Basic dTpw", null, "Bearer", "Basic dTpw", null}) {
+      HttpRequest.Builder r = HttpRequest.newBuilder(server.baseUri().resolve("/payments"))
+          .header("Idempotency-Key", key)
+          .POST(HttpRequest.BodyPublishers.ofString(PAYMENT));
+      if (authorization != null) r.header("Authorization", authorization);
+      answers.add(http.send(r.build(), HttpResponse.BodyHandlers.ofString()).body());
+    }
+
+    // Basic, none and an empty Bearer: three callers, three payments; each repeat is its own replay.
+    assertThat(answers.subList(0, 3)).doesNotHaveDuplicates();
+    assertThat(answers.get(3)).isEqualTo(answers.get(0));
+    assertThat(answers.get(4)).isEqualTo(answers.get(1));
+    assertThat(json.readTree(get("/accounts/acc-1/payments").body())).hasSize(3);
+    assertThat(server.stats().executions()).isEqualTo(3);
+    assertThat(server.stats().repeatsRefused()).isZero();
   }
 
   @Test
@@ -178,6 +201,16 @@ class DemoServerTest {
     assertThatThrownBy(() -> DemoServer.Options.builder().port(70000)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> DemoServer.Options.builder().processingDelay(Duration.ofMillis(-1)))
         .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> DemoServer.Options.builder().maxConcurrentPayments(0))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> DemoServer.Options.builder().maxConcurrentPayments(DemoServer.THREADS))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("1 to " + DemoServer.THREADS / 2);
+    assertThatThrownBy(() -> DemoServer.Options.builder().readTimeout(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> DemoServer.Options.builder().readTimeout(null))
+        .isInstanceOf(NullPointerException.class).hasMessageContaining("timeout");
+    assertThat(DemoServer.Options.builder().build().maxConcurrentPayments()).isEqualTo(32);
+    assertThat(DemoServer.Options.builder().build().readTimeout()).isEqualTo(Duration.ofSeconds(20));
     assertThatThrownBy(() -> DemoServer.start(DemoServer.Options.builder().store("mongodb://x").build()))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("redis-cluster://");
     assertThatThrownBy(() -> DemoServer.start(DemoServer.Options.builder().store("redis://nohost").build()))

@@ -48,7 +48,8 @@ final class EndToEnd {
 
   /** Sums the servers' counts. */
   static DemoServer.Stats total(List<DemoServer> servers) {
-    long executions = 0, refused = 0, failedBefore = 0, dropped = 0, unavailable = 0;
+    long executions = 0, refused = 0, failedBefore = 0, dropped = 0, unavailable = 0, busy = 0, slow = 0,
+        connectionsRefused = 0;
     for (DemoServer s : servers) {
       DemoServer.Stats st = s.stats();
       executions += st.executions();
@@ -56,8 +57,11 @@ final class EndToEnd {
       failedBefore += st.failedBefore();
       dropped += st.droppedAfter();
       unavailable += st.storeUnavailable();
+      busy += st.busy();
+      slow += st.slowClients();
+      connectionsRefused += st.refused();
     }
-    return new DemoServer.Stats(executions, refused, failedBefore, dropped, unavailable);
+    return new DemoServer.Stats(executions, refused, failedBefore, dropped, unavailable, busy, slow, connectionsRefused);
   }
 
   /**

@@ -83,6 +83,10 @@ class MainTest {
     assertThat(run("server", "--port")).isEqualTo(Main.USAGE);
     assertThat(run("fly")).isEqualTo(Main.USAGE);
     assertThat(run("demo", "--actions", "many")).isEqualTo(Main.USAGE);
+    assertThat(run("server", "--max-concurrent-payments", "0")).isEqualTo(Main.USAGE);
+    assertThat(run("server", "--max-concurrent-payments", "129")).isEqualTo(Main.USAGE);
+    assertThat(run("server", "--read-timeout", "0")).isEqualTo(Main.USAGE);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--max-concurrent-payments is at most 128");
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("usage: java -jar idempotency-demo.jar");
   }
 }

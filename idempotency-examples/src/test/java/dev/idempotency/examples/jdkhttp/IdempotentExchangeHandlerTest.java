@@ -2,13 +2,20 @@ package dev.idempotency.examples.jdkhttp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.Filter;
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
+import dev.idempotency.examples.RawHttp;
 import dev.idempotency.server.IdempotencyGuard;
+import dev.idempotency.server.IdempotencyListener;
 import dev.idempotency.server.http.IdempotentHttpHandler;
 import dev.idempotency.server.store.InMemoryIdempotencyStore;
+import dev.idempotency.server.store.RecordId;
 import java.io.ByteArrayInputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -17,8 +24,15 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -173,23 +187,257 @@ class IdempotentExchangeHandlerTest {
   }
 
   @Test
-  void theScopeIsTheBearerToken() throws Exception {
+  void basicNoneAndAnEmptyBearerAreThreeScopes() throws Exception {
+    String key = UUID.randomUUID().toString();
+    String[] callers = {"Basic dTpw", null, "Bearer", "Bearer alice"};
+    List<String> firsts = new ArrayList<>();
+    for (String authorization : callers) firsts.add(postAs(key, authorization).body());
+    List<HttpResponse<String>> repeats = new ArrayList<>();
+    for (String authorization : callers) repeats.add(postAs(key, authorization));
+
+    // Four callers, four actions: no caller is handed another's stored answer.
+    assertThat(executions).hasValue(4);
+    assertThat(firsts).containsExactly("{\"order\":1}", "{\"order\":2}", "{\"order\":3}", "{\"order\":4}");
+    for (int i = 0; i < callers.length; i++) {
+      assertThat(repeats.get(i).body()).as(callers[i]).isEqualTo(firsts.get(i));
+      assertThat(repeats.get(i).headers().firstValue("Idempotent-Replayed")).as(callers[i]).hasValue("true");
+    }
+  }
+
+  @Test
+  void theDefaultScopeIsADigestOfTheCredentialNeverTheTokenItself() throws Exception {
+    List<String> scopes = new CopyOnWriteArrayList<>();
+    IdempotencyGuard guard = IdempotencyGuard.builder()
+        .store(new InMemoryIdempotencyStore())
+        .namespace("heard")
+        .listener(new IdempotencyListener() {
+          @Override
+          public void executed(RecordId id) {
+            scopes.add(id.scope());
+          }
+        })
+        .build();
+    server.createContext("/heard", new IdempotentExchangeHandler(IdempotentHttpHandler.builder(guard).build(), this::createOrder));
+    HttpRequest request = HttpRequest.newBuilder(orders.resolve("/heard"))
+        .header("Idempotency-Key", UUID.randomUUID().toString())
+        .header("Authorization", "Bearer tok-secret-42")
+        .POST(HttpRequest.BodyPublishers.ofString("{}"))
+        .build();
+    assertThat(http.send(request, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(201);
+
+    byte[] digest = MessageDigest.getInstance("SHA-256").digest("Bearer tok-secret-42".getBytes(StandardCharsets.UTF_8));
+    assertThat(scopes).containsExactly("credential:" + Base64.getUrlEncoder().withoutPadding().encodeToString(digest));
+    assertThat(scopes.get(0)).doesNotContain("tok-secret-42");
+  }
+
+  @Test
+  void credentialScopeTakesTheWholeHeaderWhateverItsScheme() throws Exception {
     server.createContext("/scope", exchange -> {
-      byte[] b = IdempotentExchangeHandler.bearerToken(exchange).getBytes(StandardCharsets.UTF_8);
+      byte[] b = IdempotentExchangeHandler.credentialScope(exchange).getBytes(StandardCharsets.UTF_8);
       exchange.sendResponseHeaders(200, b.length == 0 ? -1 : b.length);
       exchange.getResponseBody().write(b);
       exchange.close();
     });
     URI scope = orders.resolve("/scope");
 
-    assertThat(get(scope, "bearer  tok-9 ")).isEqualTo("tok-9");
-    assertThat(get(scope, "Basic dTpw")).isEmpty();
     assertThat(get(scope, null)).isEmpty();
+    List<String> scopes = new ArrayList<>();
+    for (String authorization : List.of("Bearer tok-9", "bearer tok-9", "Bearer", "Basic dTpw", "Basic dTpx")) {
+      String s = get(scope, authorization);
+      assertThat(s).as(authorization).startsWith("credential:").doesNotContain("tok-9").doesNotContain("dTpw");
+      scopes.add(s);
+    }
+    assertThat(scopes).doesNotHaveDuplicates();
+    assertThat(get(scope, "Bearer tok-9")).isEqualTo(scopes.get(0));
+  }
+
+  private HttpResponse<String> postAs(String key, String authorization) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(orders)
+        .header("Idempotency-Key", key)
+        .POST(HttpRequest.BodyPublishers.ofString("{\"item\":1}"));
+    if (authorization != null) request.header("Authorization", authorization);
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private String get(URI uri, String authorization) throws Exception {
     HttpRequest.Builder request = HttpRequest.newBuilder(uri);
     if (authorization != null) request.header("Authorization", authorization);
     return http.send(request.build(), HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  // The body limit, and what is read of a body: counted by a filter in front of the handler that
+  // wraps the exchange's own request stream, so the count is what the integration pulled.
+
+  private static final int LIMIT = 16 * 1024;
+  private static final long BIG = 64L * 1024 * 1024;
+  private final AtomicLong pulled = new AtomicLong();
+  private final AtomicReference<InputStream> countedStream = new AtomicReference<>();
+  private final AtomicReference<HttpExchange> countedExchange = new AtomicReference<>();
+
+  /** A context at {@code path}: a layer with a LIMIT-byte body limit, the bytes it reads counted. */
+  private void limited(String path, HttpHandler handler) {
+    IdempotencyGuard guard = IdempotencyGuard.builder()
+        .store(new InMemoryIdempotencyStore())
+        .namespace("limited")
+        .build();
+    IdempotentHttpHandler layer = IdempotentHttpHandler.builder(guard).maxBodyBytes(LIMIT).build();
+    server.createContext(path, new IdempotentExchangeHandler(layer, handler)).getFilters().add(new Filter() {
+      @Override
+      public void doFilter(HttpExchange exchange, Chain chain) throws IOException {
+        InputStream counting = new FilterInputStream(exchange.getRequestBody()) {
+          @Override
+          public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) pulled.incrementAndGet();
+            return b;
+          }
+
+          @Override
+          public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            if (n > 0) pulled.addAndGet(n);
+            return n;
+          }
+
+          @Override
+          public long skip(long n) throws IOException {
+            long skipped = super.skip(n);
+            pulled.addAndGet(skipped);
+            return skipped;
+          }
+        };
+        exchange.setStreams(counting, null);
+        countedStream.set(counting);
+        countedExchange.set(exchange);
+        chain.doFilter(exchange);
+      }
+
+      @Override
+      public String description() {
+        return "counts the request body bytes read";
+      }
+    });
+  }
+
+  private int port() {
+    return server.getAddress().getPort();
+  }
+
+  @Test
+  void a64MiBChunkedBodyIs413AfterReadingTheLimitPlusOneByte() throws Exception {
+    limited("/limited", this::createOrder);
+    RawHttp.Response answer;
+    try (RawHttp client = RawHttp.connect(port())) {
+      client.send("POST /limited HTTP/1.1\r\nHost: test\r\nIdempotency-Key: big-1\r\n"
+          + "Transfer-Encoding: chunked\r\n\r\n");
+      client.sendInBackground(c -> c.sendChunked(BIG));
+      answer = client.readResponse();
+    }
+
+    assertThat(answer.status()).isEqualTo(413);
+    assertThat(pulled.get()).as("body bytes read").isLessThanOrEqualTo(LIMIT + 1);
+    assertThat(executions).hasValue(0);
+    assertThat(answer.body()).contains("idempotency-request-too-large");
+    assertThat(answer.header("Connection")).hasValue("close");
+  }
+
+  @Test
+  void aContentLengthOverTheLimitIs413WithoutWaitingForTheBodyItAnnounces() throws Exception {
+    limited("/limited", this::createOrder);
+    RawHttp.Response answer;
+    try (RawHttp client = RawHttp.connect(port())) {
+      // A terabyte announced, four times the limit sent, then nothing: the answer must not wait.
+      client.send("POST /limited HTTP/1.1\r\nHost: test\r\nIdempotency-Key: big-2\r\n"
+          + "Content-Length: 1099511627776\r\n\r\n");
+      client.sendBytes(4 * LIMIT);
+      answer = client.readResponse();
+    }
+
+    assertThat(answer.status()).isEqualTo(413);
+    assertThat(pulled.get()).as("body bytes read").isLessThanOrEqualTo(LIMIT + 1);
+    assertThat(executions).hasValue(0);
+    assertThat(answer.header("Connection")).hasValue("close");
+  }
+
+  @Test
+  void aPostWithoutKeyIs400BeforeAnyByteOfItsBodyIsRead() throws Exception {
+    limited("/limited", this::createOrder);
+    RawHttp.Response answer;
+    try (RawHttp client = RawHttp.connect(port())) {
+      client.send("POST /limited HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n");
+      client.sendInBackground(c -> c.sendChunked(BIG));
+      answer = client.readResponse();
+    }
+
+    assertThat(answer.status()).isEqualTo(400);
+    assertThat(pulled).as("body bytes read").hasValue(0);
+    assertThat(executions).hasValue(0);
+    assertThat(answer.body()).contains("idempotency-key-missing");
+    assertThat(answer.header("Connection")).hasValue("close");
+  }
+
+  @Test
+  void aBodyShorterThanItsContentLengthRunsNothingAndLeavesTheKeyFree() throws Exception {
+    limited("/limited", this::createOrder);
+    try (RawHttp client = RawHttp.connect(port())) {
+      client.send("POST /limited HTTP/1.1\r\nHost: test\r\nIdempotency-Key: short-1\r\n"
+          + "Content-Length: 100\r\n\r\n");
+      client.sendBytes(50);
+      client.shutdownOutput();
+      assertThat(client.closedByServer()).isTrue();
+    }
+    assertThat(executions).hasValue(0);
+
+    try (RawHttp client = RawHttp.connect(port())) {
+      client.send("POST /limited HTTP/1.1\r\nHost: test\r\nIdempotency-Key: short-1\r\n"
+          + "Content-Length: 100\r\n\r\n");
+      client.sendBytes(100);
+      assertThat(client.readResponse().status()).isEqualTo(201);
+    }
+    assertThat(executions).hasValue(1);
+  }
+
+  @Test
+  void bytesBeyondTheContentLengthAreNeverPartOfTheBody() throws Exception {
+    limited("/limited", this::createOrder);
+    try (RawHttp client = RawHttp.connect(port())) {
+      // Ten bytes announced, more sent: the server ends the body at ten and reads the rest as the
+      // next request, which is no request at all.
+      client.send("POST /limited HTTP/1.1\r\nHost: test\r\nIdempotency-Key: long-1\r\n"
+          + "Content-Length: 10\r\n\r\n{\"item\":1}explode me\r\n\r\n");
+      RawHttp.Response first = client.readResponse();
+      RawHttp.Response next = client.readResponse();
+
+      assertThat(first.status()).isEqualTo(201);
+      assertThat(next.status()).isEqualTo(400);
+    }
+    assertThat(pulled).hasValue(10);
+    assertThat(executions).hasValue(1);
+  }
+
+  @Test
+  void aGetStreamsThroughWithTheServersOwnExchangeAndNothingBuffered() throws Exception {
+    limited("/stream", exchange -> {
+      // What the integration read before the handler ran, and whether this is the server's exchange.
+      long before = pulled.get();
+      boolean own = exchange == countedExchange.get() && exchange.getRequestBody() == countedStream.get();
+      long read = 0;
+      byte[] buffer = new byte[8192];
+      for (int n; (n = exchange.getRequestBody().read(buffer)) > 0; ) read += n;
+      byte[] answer = ("before=" + before + " own=" + own + " read=" + read).getBytes(StandardCharsets.UTF_8);
+      exchange.sendResponseHeaders(200, answer.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(answer);
+      }
+    });
+    RawHttp.Response answer;
+    try (RawHttp client = RawHttp.connect(port())) {
+      client.send("GET /stream HTTP/1.1\r\nHost: test\r\nContent-Length: " + BIG + "\r\n\r\n");
+      client.sendInBackground(c -> c.sendBytes(BIG));
+      answer = client.readResponse();
+    }
+
+    assertThat(answer.status()).isEqualTo(200);
+    assertThat(answer.body()).isEqualTo("before=0 own=true read=" + BIG);
   }
 }
