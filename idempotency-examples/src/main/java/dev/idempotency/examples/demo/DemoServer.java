@@ -8,7 +8,7 @@ import dev.idempotency.contract.IdempotencyHeaders;
 import dev.idempotency.examples.jdkhttp.IdempotentExchangeHandler;
 import dev.idempotency.server.IdempotencyGuard;
 import dev.idempotency.server.http.HttpResponseView;
-import dev.idempotency.server.http.IdempotentHttpHandler;
+import dev.idempotency.server.http.IdempotencyHttpLayer;
 import dev.idempotency.server.redis.RedisIdempotencyStore;
 import dev.idempotency.server.store.IdempotencyStore;
 import dev.idempotency.server.store.InMemoryIdempotencyStore;
@@ -134,7 +134,7 @@ public final class DemoServer implements AutoCloseable {
           .namespace(NAMESPACE)
           .leaseTtl(LEASE_TTL)
           .build();
-      IdempotentHttpHandler layer = IdempotentHttpHandler.builder(guard).build();
+      IdempotencyHttpLayer layer = IdempotencyHttpLayer.builder(guard).build();
       // The ledger records each payment under the scope the layer keyed it by.
       Function<HttpExchange, String> scope = IdempotentExchangeHandler::credentialScope;
       this.payments = new PaymentHandler(json, ledger, options.processingDelay, scope);
