@@ -1,9 +1,6 @@
 package dev.idempotency.client;
 
 import dev.idempotency.client.IdempotencyOutcome.GiveUpReason;
-import dev.idempotency.client.internal.Backoff;
-import dev.idempotency.client.internal.RetryBudget;
-import dev.idempotency.client.internal.SafeListener;
 import dev.idempotency.contract.ClientDirective;
 import dev.idempotency.contract.IdempotencyHeaders;
 import dev.idempotency.contract.IdempotencyKey;

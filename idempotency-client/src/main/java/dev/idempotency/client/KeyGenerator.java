@@ -3,7 +3,6 @@ package dev.idempotency.client;
 import com.fasterxml.uuid.Generators;
 import com.fasterxml.uuid.impl.RandomBasedGenerator;
 import com.fasterxml.uuid.impl.TimeBasedEpochRandomGenerator;
-import dev.idempotency.client.internal.SecureRandomFacade;
 import dev.idempotency.contract.IdempotencyKey;
 import java.security.SecureRandom;
 

@@ -79,7 +79,7 @@ class IdempotencyKeyRegistryTest {
     IdempotencyKey fresh = registry.keyFor(IdempotentAction.of("fresh"));
     clock.advance(Duration.ofHours(2));
     assertThat(registry.purgeExpired()).isEqualTo(2);
-    assertThat(registry.store().loadAll()).extracting(KeyStore.Entry::action).containsExactly("fresh");
+    assertThat(registry.store().loadAll()).extracting(IdempotencyKeyStore.Entry::action).containsExactly("fresh");
     assertThat(registry.keyFor(IdempotentAction.of("fresh"))).isEqualTo(fresh);
   }
 
@@ -137,7 +137,7 @@ class IdempotencyKeyRegistryTest {
         .hasMessageContaining(file.toString());
     assertThat(java.nio.file.Files.exists(file)).as("left for an operator").isTrue();
     assertThat(registry.keyFor(IdempotentAction.of("intact"))).isEqualTo(intact);
-    assertThat(registry.store().loadAll()).extracting(KeyStore.Entry::action).containsExactly("intact");
+    assertThat(registry.store().loadAll()).extracting(IdempotencyKeyStore.Entry::action).containsExactly("intact");
 
     // Forgetting the action is how to clear it.
     assertThat(registry.forget(CHECKOUT)).isTrue();
@@ -224,7 +224,7 @@ class IdempotencyKeyRegistryTest {
   }
 
   private IdempotencyKeyRegistry registry(String kind) {
-    KeyStore store = kind.equals("files") ? FileKeyStore.open(dir) : KeyStore.inMemory();
+    IdempotencyKeyStore store = kind.equals("files") ? FileKeyStore.open(dir) : IdempotencyKeyStore.inMemory();
     return IdempotencyKeyRegistry.builder().store(store).clock(clock).build();
   }
 }

@@ -1,4 +1,4 @@
-package dev.idempotency.client.internal;
+package dev.idempotency.client;
 
 import java.security.SecureRandom;
 import java.util.Objects;
@@ -16,12 +16,12 @@ import java.util.Random;
  * as threadsafe as the {@code SecureRandom}, which the JDK's are. The seed of the {@code Random}
  * it extends is never used.
  */
-public final class SecureRandomFacade extends Random {
+final class SecureRandomFacade extends Random {
   private static final long serialVersionUID = 1L;
 
   private final SecureRandom secure;
 
-  public SecureRandomFacade(SecureRandom secure) {
+  SecureRandomFacade(SecureRandom secure) {
     this.secure = Objects.requireNonNull(secure, "secure");
   }
 

@@ -1,10 +1,10 @@
-package dev.idempotency.client.internal;
+package dev.idempotency.client;
 
 import java.time.Duration;
 import java.util.Random;
 
 /** Full-jitter exponential backoff ("Exponential Backoff And Jitter", AWS Architecture Blog). */
-public final class Backoff {
+final class Backoff {
   private Backoff() {}
 
   /**
@@ -12,7 +12,7 @@ public final class Backoff {
    * {@code [0, min(cap, base * 2^(attempt-1))]}. Spreading waits over the whole range is what
    * keeps many clients that failed together from retrying together.
    */
-  public static Duration fullJitter(int attempt, Duration base, Duration cap, Random random) {
+  static Duration fullJitter(int attempt, Duration base, Duration cap, Random random) {
     if (attempt < 1) throw new IllegalArgumentException("attempt < 1: " + attempt);
     long capNanos = saturatedNanos(cap);
     long baseNanos = saturatedNanos(base);
