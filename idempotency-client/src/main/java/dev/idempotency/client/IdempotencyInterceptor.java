@@ -6,11 +6,12 @@ import dev.idempotency.contract.IdempotencyHeaders;
 import dev.idempotency.contract.IdempotencyKey;
 import dev.idempotency.contract.InvalidIdempotencyKeyException;
 import dev.idempotency.contract.RetryAfter;
+import dev.idempotency.contract.Sleeper;
+import dev.idempotency.contract.Ticker;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -43,8 +44,9 @@ import okio.Okio;
  * to be dead, and follows redirects; those resends happen below the application interceptors and
  * are built from the Request they were given, headers included. Setting the key here, above them,
  * means every request OkHttp sends for this call carries the same key, including the resends the
- * interceptor never sees. A network interceptor would run once per network attempt: anything that chose the key
- * there could give one action two keys, the very duplicate the key exists to prevent.
+ * interceptor never sees. A network interceptor would run once per network attempt: anything that
+ * chose the key there could give one action two keys, the very duplicate the key exists to
+ * prevent.
  *
  * <h2>Which key</h2>
  * <ol>
@@ -114,22 +116,33 @@ public final class IdempotencyInterceptor implements Interceptor {
   private final RetryPolicy retryPolicy;
   private final MissingKeyPolicy missingKeyPolicy;
   private final IdempotencyListener listener;
-  private final Clock clock;
+  private final Ticker ticker;
   private final Sleeper sleeper;
+  private final Clock clock;
   private final Random random;
   private final RetryBudget budget;
   private final long maxBufferedSuccessBody;
+  // The policy's durations in nanoseconds of the ticker, converted once rather than per call.
+  private final long deadlineNanos;
+  private final long baseDelayNanos;
+  private final long maxDelayNanos;
+  private final long maxRetryAfterNanos;
 
   private IdempotencyInterceptor(Builder b) {
     this.registry = b.registry != null ? b.registry : IdempotencyKeyRegistry.inMemory();
     this.retryPolicy = b.retryPolicy;
     this.missingKeyPolicy = b.missingKeyPolicy;
     this.listener = b.listener == IdempotencyListener.NONE ? b.listener : new SafeListener(b.listener);
-    this.clock = b.clock;
+    this.ticker = b.ticker;
     this.sleeper = b.sleeper;
+    this.clock = b.clock;
     this.random = b.random;
     this.budget = new RetryBudget(retryPolicy.budgetTokens());
     this.maxBufferedSuccessBody = b.maxBufferedSuccessBody;
+    this.deadlineNanos = saturatedNanos(retryPolicy.deadline());
+    this.baseDelayNanos = saturatedNanos(retryPolicy.baseDelay());
+    this.maxDelayNanos = saturatedNanos(retryPolicy.maxDelay());
+    this.maxRetryAfterNanos = saturatedNanos(retryPolicy.maxRetryAfter());
   }
 
   /** Returns a builder with the defaults. */
@@ -223,6 +236,14 @@ public final class IdempotencyInterceptor implements Interceptor {
     return body == null || !(body.isOneShot() || body.isDuplex());
   }
 
+  private static long saturatedNanos(Duration d) {
+    try {
+      return d.toNanos();
+    } catch (ArithmeticException tooLong) {
+      return Long.MAX_VALUE;
+    }
+  }
+
   /**
    * One keyed call: its attempts, waits and outcome. Not threadsafe; lives on one thread, except
    * that the end of a streamed success body (see {@link #streamed}) forgets the key on whichever
@@ -233,17 +254,18 @@ public final class IdempotencyInterceptor implements Interceptor {
     private final Request request;
     private final IdempotencyKey key;
     private final IdempotentAction action;
-    private final boolean canResend;
-    private final Instant deadline;
+    /** The ticker's reading when the first attempt started; the deadline counts from it. */
+    private final long start;
     private int attempts;
+    /** The wait before the next attempt, as {@link #plan} chose it. */
+    private long delayNanos;
 
     Exchange(Chain chain, Request request, IdempotencyKey key, IdempotentAction action) {
       this.chain = chain;
       this.request = request;
       this.key = key;
       this.action = action;
-      this.canResend = canResend(request);
-      this.deadline = clock.instant().plus(retryPolicy.deadline());
+      this.start = ticker.read();
     }
 
     Response run() throws IOException {
@@ -254,13 +276,12 @@ public final class IdempotencyInterceptor implements Interceptor {
         try {
           response = chain.proceed(request);
         } catch (IOException e) {
-          Duration delay = noAnswer(e);
-          waitFor(delay, e);
+          noAnswer(e);
+          waitFor(e);
           continue;
         }
         int status = response.code();
-        ClientDirective directive = directiveFor(status);
-        switch (directive) {
+        switch (directiveFor(status)) {
           case SUCCEEDED:
             Response whole;
             try {
@@ -268,8 +289,8 @@ public final class IdempotencyInterceptor implements Interceptor {
             } catch (IOException e) {
               // Headers without the whole body are no answer: the caller could not have read it.
               response.close();
-              Duration delay = noAnswer(e);
-              waitFor(delay, e);
+              noAnswer(e);
+              waitFor(e);
               continue;
             }
             budget.refund(retryPolicy.successRefund());
@@ -287,12 +308,10 @@ public final class IdempotencyInterceptor implements Interceptor {
             return end(response, new IdempotencyOutcome.DefinitelyFailed(key, attempts, status));
           case RETRY_SAME_KEY:
           default:
-            Plan plan = plan(retryAfter(response), false);
-            if (plan.giveUp != null) {
-              return end(response, gaveUp(plan.giveUp, OptionalInt.of(status), null));
-            }
+            GiveUpReason giveUp = plan(retryAfter(response), false);
+            if (giveUp != null) return end(response, gaveUp(giveUp, OptionalInt.of(status), null));
             response.close();
-            waitFor(plan.delay, null);
+            waitFor(null);
         }
       }
     }
@@ -347,8 +366,8 @@ public final class IdempotencyInterceptor implements Interceptor {
           .build();
     }
 
-    /** The last attempt got no answer: returns the wait before the next, or throws. */
-    private Duration noAnswer(IOException e) throws IOException {
+    /** The last attempt got no answer: plans the next, or throws. */
+    private void noAnswer(IOException e) throws IOException {
       if (Thread.currentThread().isInterrupted()) throw interrupted(e);
       if (chain.call().isCanceled()) {
         gaveUp(GiveUpReason.CANCELED, OptionalInt.empty(), e);
@@ -357,29 +376,35 @@ public final class IdempotencyInterceptor implements Interceptor {
       // OkHttp reports read, write and call timeouts as InterruptedIOException (a
       // SocketTimeoutException is one); the thread was not interrupted, as checked above.
       boolean timeout = e instanceof InterruptedIOException;
-      Plan plan = plan(Optional.empty(), timeout);
-      if (plan.giveUp != null) {
-        IdempotencyOutcome.Unknown outcome = gaveUp(plan.giveUp, OptionalInt.empty(), e);
+      GiveUpReason giveUp = plan(Optional.empty(), timeout);
+      if (giveUp != null) {
+        IdempotencyOutcome.Unknown outcome = gaveUp(giveUp, OptionalInt.empty(), e);
         throw new IdempotencyGaveUpException(outcome, e);
       }
-      return plan.delay;
     }
 
-    /** Decides whether to retry, and after how long. Takes budget tokens only for a retry. */
-    private Plan plan(Optional<Duration> retryAfter, boolean timeout) {
-      if (!canResend) return Plan.giveUp(GiveUpReason.NOT_RETRYABLE);
-      if (attempts >= retryPolicy.maxAttempts()) return Plan.giveUp(GiveUpReason.MAX_ATTEMPTS);
-      Duration delay = retryAfter
-          .map(d -> d.compareTo(retryPolicy.maxRetryAfter()) > 0 ? retryPolicy.maxRetryAfter() : d)
-          .orElseGet(() -> Backoff.fullJitter(attempts, retryPolicy.baseDelay(),
-              retryPolicy.maxDelay(), random != null ? random : ThreadLocalRandom.current()));
-      if (clock.instant().plus(delay).isAfter(deadline)) return Plan.giveUp(GiveUpReason.DEADLINE);
+    /**
+     * Decides whether to retry: returns why not, or null having set {@link #delayNanos}. Takes
+     * budget tokens only for a retry.
+     */
+    private GiveUpReason plan(Optional<Duration> retryAfter, boolean timeout) {
+      if (!canResend(request)) return GiveUpReason.NOT_RETRYABLE;
+      if (attempts >= retryPolicy.maxAttempts()) return GiveUpReason.MAX_ATTEMPTS;
+      long delay = retryAfter.isPresent()
+          ? Math.min(saturatedNanos(retryAfter.get()), maxRetryAfterNanos)
+          : Backoff.fullJitterNanos(attempts, baseDelayNanos, maxDelayNanos,
+              random != null ? random : ThreadLocalRandom.current());
+      // A difference of two ticker readings: setting the system clock does not move the deadline.
+      long elapsed = ticker.read() - start;
+      if (delay > deadlineNanos - elapsed) return GiveUpReason.DEADLINE;
       int cost = timeout ? retryPolicy.timeoutRetryCost() : retryPolicy.retryCost();
-      if (!budget.tryAcquire(cost)) return Plan.giveUp(GiveUpReason.RETRY_BUDGET);
-      return new Plan(delay, null);
+      if (!budget.tryAcquire(cost)) return GiveUpReason.RETRY_BUDGET;
+      delayNanos = delay;
+      return null;
     }
 
-    private void waitFor(Duration delay, IOException lastFailure) throws IOException {
+    private void waitFor(IOException lastFailure) throws IOException {
+      Duration delay = Duration.ofNanos(delayNanos);
       listener.retryScheduled(request, key, attempts + 1, delay);
       if (Thread.currentThread().isInterrupted()) throw interrupted(lastFailure);
       try {
@@ -448,28 +473,15 @@ public final class IdempotencyInterceptor implements Interceptor {
     return ClientDirective.forStatus(status);
   }
 
-  private static final class Plan {
-    final Duration delay;
-    final GiveUpReason giveUp;
-
-    Plan(Duration delay, GiveUpReason giveUp) {
-      this.delay = delay;
-      this.giveUp = giveUp;
-    }
-
-    static Plan giveUp(GiveUpReason reason) {
-      return new Plan(null, reason);
-    }
-  }
-
   /** Builds an {@link IdempotencyInterceptor}. Not threadsafe; {@link #build} copies it. */
   public static final class Builder {
     private IdempotencyKeyRegistry registry;
     private RetryPolicy retryPolicy = RetryPolicy.defaults();
     private MissingKeyPolicy missingKeyPolicy = MissingKeyPolicy.GENERATE;
     private IdempotencyListener listener = IdempotencyListener.NONE;
-    private Clock clock = Clock.systemUTC();
+    private Ticker ticker = Ticker.system();
     private Sleeper sleeper = Sleeper.system();
+    private Clock clock = Clock.systemUTC();
     private Random random;
     private long maxBufferedSuccessBody = DEFAULT_MAX_BUFFERED_SUCCESS_BODY;
 
@@ -505,17 +517,31 @@ public final class IdempotencyInterceptor implements Interceptor {
     }
 
     /**
-     * The clock for the deadline and for {@code Retry-After} dates. Default:
-     * {@link Clock#systemUTC()}. Tests pass a clock they advance.
+     * Measures durations: the {@link RetryPolicy#deadline()}, counted from the first attempt.
+     * Default: {@link Ticker#system()}. Being monotonic, it does not move when the system time is
+     * set, as a {@link #clock} may. Tests pass one they advance.
      */
-    public Builder clock(Clock clock) {
-      this.clock = Objects.requireNonNull(clock, "clock");
+    public Builder ticker(Ticker ticker) {
+      this.ticker = Objects.requireNonNull(ticker, "ticker");
       return this;
     }
 
-    /** Waits between attempts. Default: {@link Sleeper#system()}. */
+    /**
+     * Waits between attempts. Default: {@link Sleeper#system()}, which blocks the calling thread.
+     * Tests pass one that advances their ticker instead.
+     */
     public Builder sleeper(Sleeper sleeper) {
       this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+      return this;
+    }
+
+    /**
+     * The wall clock, read only to turn a {@code Retry-After} HTTP date into a wait. Default:
+     * {@link Clock#systemUTC()}. The deadline does not use it (see {@link #ticker}); the key
+     * registry has a clock of its own, for the keys' dates.
+     */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 

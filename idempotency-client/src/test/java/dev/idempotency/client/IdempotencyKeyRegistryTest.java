@@ -3,8 +3,10 @@ package dev.idempotency.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.idempotency.contract.FakeTime;
 import dev.idempotency.contract.IdempotencyKey;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -27,7 +29,8 @@ class IdempotencyKeyRegistryTest {
 
   @TempDir Path dir;
 
-  private final TestClock clock = new TestClock();
+  private final FakeTime time = new FakeTime();
+  private final Clock clock = time.clock();
 
   @ParameterizedTest
   @ValueSource(strings = {"memory", "files"})
@@ -60,12 +63,12 @@ class IdempotencyKeyRegistryTest {
     IdempotencyKeyRegistry registry = registry(kind);
     assertThat(registry.keyLifetime()).isEqualTo(Duration.ofHours(24));
     IdempotencyKey first = registry.keyFor(CHECKOUT);
-    clock.advance(Duration.ofHours(24).minusMillis(1));
+    time.advance(Duration.ofHours(24).minusMillis(1));
     assertThat(registry.keyFor(CHECKOUT)).as("reused within the lifetime").isEqualTo(first);
-    clock.advance(Duration.ofMillis(1));
+    time.advance(Duration.ofMillis(1));
     IdempotencyKey second = registry.keyFor(CHECKOUT);
     assertThat(second).as("the server may have forgotten it").isNotEqualTo(first);
-    clock.advance(Duration.ofHours(1));
+    time.advance(Duration.ofHours(1));
     assertThat(registry.keyFor(CHECKOUT)).as("the lifetime runs from the new key").isEqualTo(second);
   }
 
@@ -75,9 +78,9 @@ class IdempotencyKeyRegistryTest {
     IdempotencyKeyRegistry registry = registry(kind);
     registry.keyFor(IdempotentAction.of("abandoned-1"));
     registry.keyFor(IdempotentAction.of("abandoned-2"));
-    clock.advance(Duration.ofHours(23));
+    time.advance(Duration.ofHours(23));
     IdempotencyKey fresh = registry.keyFor(IdempotentAction.of("fresh"));
-    clock.advance(Duration.ofHours(2));
+    time.advance(Duration.ofHours(2));
     assertThat(registry.purgeExpired()).isEqualTo(2);
     assertThat(registry.store().loadAll()).extracting(IdempotencyKeyStore.Entry::action).containsExactly("fresh");
     assertThat(registry.keyFor(IdempotentAction.of("fresh"))).isEqualTo(fresh);
