@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -115,6 +114,7 @@ public final class IdempotencyInterceptor implements Interceptor {
   private final IdempotencyKeyRegistry registry;
   private final RetryPolicy retryPolicy;
   private final MissingKeyPolicy missingKeyPolicy;
+  /** Null for {@link IdempotencyListener#NONE}: then no call is made at all. */
   private final IdempotencyListener listener;
   private final Ticker ticker;
   private final Sleeper sleeper;
@@ -132,7 +132,7 @@ public final class IdempotencyInterceptor implements Interceptor {
     this.registry = b.registry != null ? b.registry : IdempotencyKeyRegistry.inMemory();
     this.retryPolicy = b.retryPolicy;
     this.missingKeyPolicy = b.missingKeyPolicy;
-    this.listener = b.listener == IdempotencyListener.NONE ? b.listener : new SafeListener(b.listener);
+    this.listener = b.listener == IdempotencyListener.NONE ? null : new SafeListener(b.listener);
     this.ticker = b.ticker;
     this.sleeper = b.sleeper;
     this.clock = b.clock;
@@ -174,11 +174,11 @@ public final class IdempotencyInterceptor implements Interceptor {
   public Response intercept(Chain chain) throws IOException {
     Request request = chain.request();
     IdempotentAction action = request.tag(IdempotentAction.class);
-    List<String> headerValues = request.headers(IdempotencyHeaders.IDEMPOTENCY_KEY);
+    boolean explicit = request.header(IdempotencyHeaders.IDEMPOTENCY_KEY) != null;
     IdempotencyKey key;
-    if (!headerValues.isEmpty()) {
+    if (explicit) {
       try {
-        key = IdempotencyKey.parseHeaders(headerValues);
+        key = IdempotencyKey.parseHeaders(request.headers(IdempotencyHeaders.IDEMPOTENCY_KEY));
       } catch (InvalidIdempotencyKeyException e) {
         throw new IdempotencyRequestRejectedException(
             "not sent: its Idempotency-Key header breaks the contract: " + e.getMessage(), e);
@@ -193,12 +193,13 @@ public final class IdempotencyInterceptor implements Interceptor {
             e);
       }
       key = lease.key();
-      if (lease.created()) {
-        listener.keyCreated(action, key);
-      } else {
-        listener.keyReused(action, key);
+      if (listener != null) {
+        if (lease.created()) {
+          listener.keyCreated(action, key);
+        } else {
+          listener.keyReused(action, key);
+        }
       }
-      request = withKey(request, key);
     } else if (needsKey(request.method())) {
       if (missingKeyPolicy == MissingKeyPolicy.REJECT) {
         throw new IdempotencyRequestRejectedException("not sent: " + request.method() + " "
@@ -206,12 +207,15 @@ public final class IdempotencyInterceptor implements Interceptor {
             + "Idempotency-Key header, and the MissingKeyPolicy is REJECT", null);
       }
       key = registry.newKey();
-      listener.keyCreated(null, key);
-      request = withKey(request, key);
+      if (listener != null) listener.keyCreated(null, key);
     } else {
       return chain.proceed(request);
     }
-    return new Exchange(chain, request, key, action).run();
+    // One rebuild sets the key and the tag the outcome will ride on; no later rebuild is needed.
+    OutcomeTag tag = new OutcomeTag();
+    Request.Builder keyed = request.newBuilder().tag(OutcomeTag.class, tag);
+    if (!explicit) keyed.header(IdempotencyHeaders.IDEMPOTENCY_KEY, key.toHeaderValue());
+    return new Exchange(chain, keyed.build(), key, action, tag).run();
   }
 
   @Override
@@ -223,12 +227,6 @@ public final class IdempotencyInterceptor implements Interceptor {
   /** The contract's default: the server requires a key for POST and PATCH. */
   private static boolean needsKey(String method) {
     return method.equals("POST") || method.equals("PATCH");
-  }
-
-  private static Request withKey(Request request, IdempotencyKey key) {
-    return request.newBuilder()
-        .header(IdempotencyHeaders.IDEMPOTENCY_KEY, key.toHeaderValue())
-        .build();
   }
 
   private static boolean canResend(Request request) {
@@ -254,24 +252,27 @@ public final class IdempotencyInterceptor implements Interceptor {
     private final Request request;
     private final IdempotencyKey key;
     private final IdempotentAction action;
+    private final OutcomeTag tag;
     /** The ticker's reading when the first attempt started; the deadline counts from it. */
     private final long start;
     private int attempts;
     /** The wait before the next attempt, as {@link #plan} chose it. */
     private long delayNanos;
 
-    Exchange(Chain chain, Request request, IdempotencyKey key, IdempotentAction action) {
+    Exchange(Chain chain, Request request, IdempotencyKey key, IdempotentAction action,
+        OutcomeTag tag) {
       this.chain = chain;
       this.request = request;
       this.key = key;
       this.action = action;
+      this.tag = tag;
       this.start = ticker.read();
     }
 
     Response run() throws IOException {
       while (true) {
         attempts++;
-        listener.attemptStarted(request, key, attempts);
+        if (listener != null) listener.attemptStarted(request, key, attempts);
         Response response;
         try {
           response = chain.proceed(request);
@@ -317,24 +318,27 @@ public final class IdempotencyInterceptor implements Interceptor {
     }
 
     /**
-     * Reads a success body whole and returns the response with that body in memory, the original
-     * closed; or returns null, having consumed nothing, if the body is longer than
-     * {@link #maxBufferedSuccessBody}.
+     * Reads a success body whole and returns the response with that body in memory; or returns
+     * null, having consumed nothing, if the body is longer than {@link #maxBufferedSuccessBody}.
      *
      * @throws IOException if the body could not be read to its end
      */
     private Response buffered(Response response) throws IOException {
       ResponseBody body = response.body();
-      if (body.contentLength() > maxBufferedSuccessBody) return null;
+      long declared = body.contentLength();
+      if (declared > maxBufferedSuccessBody) return null;
       BufferedSource source = body.source();
       // request() loads bytes into the source's own buffer without consuming them, so a body
       // found to be too long is still whole for the caller to stream.
       long probe = maxBufferedSuccessBody == Long.MAX_VALUE
           ? Long.MAX_VALUE : maxBufferedSuccessBody + 1;
       if (source.request(probe)) return null;
-      // request() returned false: the source reported its end, so the whole body is here. A
-      // Content-Length body cut short fails above with "unexpected end of stream", a chunked one
-      // without its last chunk likewise.
+      // request() returned false: the source reported its end, so the whole body is in its
+      // buffer, and OkHttp gave the connection back when it read the last byte. A Content-Length
+      // body cut short fails above with "unexpected end of stream", a chunked one without its
+      // last chunk likewise. A body of its declared length is returned as it is: no copy.
+      if (declared == source.getBuffer().size()) return response;
+      // Chunked, or read to the end of the connection: a body that knows its length.
       Buffer bytes = new Buffer();
       bytes.writeAll(source);
       response.close();
@@ -405,7 +409,7 @@ public final class IdempotencyInterceptor implements Interceptor {
 
     private void waitFor(IOException lastFailure) throws IOException {
       Duration delay = Duration.ofNanos(delayNanos);
-      listener.retryScheduled(request, key, attempts + 1, delay);
+      if (listener != null) listener.retryScheduled(request, key, attempts + 1, delay);
       if (Thread.currentThread().isInterrupted()) throw interrupted(lastFailure);
       try {
         sleeper.sleep(delay);
@@ -430,21 +434,25 @@ public final class IdempotencyInterceptor implements Interceptor {
         GiveUpReason reason, OptionalInt lastStatus, IOException lastFailure) {
       IdempotencyOutcome.Unknown outcome = new IdempotencyOutcome.Unknown(
           key, attempts, reason, lastStatus, Optional.ofNullable(lastFailure));
-      listener.gaveUp(request, outcome);
-      listener.callEnded(request, outcome);
+      if (listener != null) {
+        listener.gaveUp(request, outcome);
+        listener.callEnded(request, outcome);
+      }
       return outcome;
     }
 
     private Response end(Response response, IdempotencyOutcome outcome) {
-      if (!(outcome instanceof IdempotencyOutcome.Unknown)) {
+      tag.outcome = outcome;
+      if (listener != null && !(outcome instanceof IdempotencyOutcome.Unknown)) {
         listener.callEnded(request, outcome);
       }
-      // The outcome rides on the returned response's request as a tag: no header to parse, and
-      // nothing is added to what was sent.
-      Request tagged = response.request().newBuilder()
-          .tag(IdempotencyOutcome.class, outcome)
+      // The response's request is the one this exchange sent, so it carries the tag; unless an
+      // interceptor below replaced the request with one built afresh, which gets it here.
+      Request sent = response.request();
+      if (sent == request || sent.tag(OutcomeTag.class) == tag) return response;
+      return response.newBuilder()
+          .request(sent.newBuilder().tag(OutcomeTag.class, tag).build())
           .build();
-      return response.newBuilder().request(tagged).build();
     }
 
     private void forgetKey() {
@@ -458,11 +466,13 @@ public final class IdempotencyInterceptor implements Interceptor {
             System.Logger.Level.WARNING, "could not forget the key of action " + action.name(), e);
         return;
       }
-      if (forgotten) listener.keyForgotten(action, key);
+      if (forgotten && listener != null) listener.keyForgotten(action, key);
     }
 
     private Optional<Duration> retryAfter(Response response) {
-      return RetryAfter.parse(response.header(IdempotencyHeaders.RETRY_AFTER), clock.instant());
+      String value = response.header(IdempotencyHeaders.RETRY_AFTER);
+      // Most answers carry none: then neither the clock nor the parser is asked.
+      return value == null ? Optional.empty() : RetryAfter.parse(value, clock.instant());
     }
   }
 
@@ -575,9 +585,9 @@ public final class IdempotencyInterceptor implements Interceptor {
   }
 
   /**
-   * A success body read whole, with the content type of the body it was read from, parsed only if
-   * asked for: parsing it for every call to rebuild the response cost about 2.5% of a loopback
-   * POST's CPU, and callers that read the body as JSON never ask.
+   * A success body of no declared length (chunked, or read to the end of the connection), read
+   * whole, with the content type of the body it was read from, parsed only if asked for: callers
+   * that read the body as JSON never ask.
    */
   private static final class BufferedBody extends ResponseBody {
     private final Buffer bytes;

@@ -28,7 +28,12 @@ final class RetryBudget {
 
   /** Puts back {@code amount} tokens, never beyond the capacity. */
   void refund(int amount) {
-    tokens.accumulateAndGet(amount, (now, add) -> Math.min(capacity, now + add));
+    // Most successes find the bucket full: a read, and no write to a line every call shares.
+    while (true) {
+      int now = tokens.get();
+      if (now >= capacity || amount == 0) return;
+      if (tokens.compareAndSet(now, (int) Math.min(capacity, (long) now + amount))) return;
+    }
   }
 
   /** The tokens left. */

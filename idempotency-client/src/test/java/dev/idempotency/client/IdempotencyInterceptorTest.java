@@ -611,6 +611,44 @@ class IdempotencyInterceptorTest extends InterceptorFixture {
     }
   }
 
+  @Test
+  void theOutcomeIsOnTheResponse_evenIfAnInterceptorBelowBuildsANewRequest() throws Exception {
+    server.enqueue(status(201));
+    OkHttpClient client = new OkHttpClient.Builder()
+        .addInterceptor(interceptor().build())
+        .addInterceptor(chain -> {
+          Request r = chain.request();
+          // A request built afresh, not with newBuilder(): none of the original's tags.
+          return chain.proceed(new Request.Builder()
+              .url(r.url()).headers(r.headers()).method(r.method(), r.body()).build());
+        })
+        .build();
+    try (Response response = client.newCall(payRequest()).execute()) {
+      assertThat(IdempotencyOutcome.of(response))
+          .isEqualTo(new IdempotencyOutcome.Succeeded(onlyKey(1), 1, 201, false));
+    }
+  }
+
+  @Test
+  void sendingAResponsesRequestAgain_givesTheNewCallItsOwnOutcome() throws Exception {
+    server.enqueue(status(409));
+    server.enqueue(new MockResponse.Builder().code(201).addHeader("Idempotent-Replayed", "true").build());
+    OkHttpClient client = client(interceptor().build());
+    IdempotencyOutcome inProgress;
+    try (Response first = client.newCall(payRequest()).execute()) {
+      inProgress = IdempotencyOutcome.of(first);
+      assertThat(inProgress).isInstanceOf(IdempotencyOutcome.InProgress.class);
+      // The response's request carries the key it was sent with: sending it again sends that
+      // key as an explicit header, and must not rewrite what the first response says.
+      try (Response second = client.newCall(first.request()).execute()) {
+        assertThat(IdempotencyOutcome.of(second))
+            .isEqualTo(new IdempotencyOutcome.Succeeded(inProgress.key(), 1, 201, true));
+      }
+      assertThat(IdempotencyOutcome.of(first)).isEqualTo(inProgress);
+    }
+    assertThat(keysOf(take(2))).containsExactly(inProgress.key().value());
+  }
+
   // --- one action across several calls ---------------------------------------------------------
 
   @Test

@@ -209,6 +209,20 @@ class SuccessBodyTest extends InterceptorFixture {
   }
 
   @Test
+  void aWholeChunkedSuccessBody_isInMemoryBeforeTheCallReturns_andKnowsItsLength() throws Exception {
+    server.enqueue(new MockResponse.Builder().code(201).addHeader("Content-Type", JSON)
+        .chunkedBody(RECEIPT, 4096).build());
+    try (Response response = call(interceptor().build(), payRequest())) {
+      assertThat(listener.events).endsWith("keyForgotten pay:order-42", "ended Succeeded");
+      assertThat(response.body().source().getBuffer().size()).isEqualTo(RECEIPT.length());
+      assertThat(response.body().contentLength()).as("counted, though no header declared it")
+          .isEqualTo(RECEIPT.length());
+      assertThat(response.body().contentType()).isEqualTo(JSON);
+      assertThat(response.body().string()).isEqualTo(RECEIPT);
+    }
+  }
+
+  @Test
   void aBodyOfExactlyTheLimit_isBuffered() throws Exception {
     server.enqueue(new MockResponse.Builder().code(200).body("x".repeat(100)).build());
     try (Response response = call(interceptor().maxBufferedSuccessBody(100).build(), payRequest())) {
