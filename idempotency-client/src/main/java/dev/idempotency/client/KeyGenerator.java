@@ -4,7 +4,6 @@ import com.fasterxml.uuid.Generators;
 import com.fasterxml.uuid.impl.TimeBasedEpochRandomGenerator;
 import dev.idempotency.contract.IdempotencyKey;
 import java.security.SecureRandom;
-import java.util.UUID;
 
 /**
  * Makes new idempotency keys. Implementations must be threadsafe and must never return the same
@@ -17,15 +16,15 @@ public interface KeyGenerator {
 
   /**
    * Random UUIDs (version 4, RFC 9562), the contract's default: 122 random bits from a
-   * {@link SecureRandom}, every bit but the 4 of the version and the 2 of the variant. Each key
-   * is one draw of 16 bytes ({@link UUID#randomUUID()}); no key is derived from another. This
-   * generator is threadsafe.
+   * {@link SecureRandom}, every bit but the 4 of the version and the 2 of the variant, each key
+   * from 16 bytes of its own; no key is derived from another. The bytes are drawn for 16 keys at
+   * a time. This generator is threadsafe.
    */
   static KeyGenerator uuidV4() {
     // Not java-uuid-generator's RandomBasedGenerator: given a SecureRandom, its 5.2.0 builds the
-    // low half from bytes 1 to 8 of the high half's draw, so a key has 72 random bits. The JDK's
-    // draws 16 bytes in one call and keeps 122 bits of them.
-    return () -> IdempotencyKey.of(UUID.randomUUID().toString());
+    // low half from bytes 1 to 8 of the high half's draw, so a key has 72 random bits.
+    RandomKeys keys = new RandomKeys(new SecureRandom());
+    return () -> IdempotencyKey.of(keys.next().toString());
   }
 
   /**
