@@ -404,18 +404,26 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     boolean room;
     sweepLock.lock();
     try {
-      leases.sweep(now, Integer.MAX_VALUE, Integer.MAX_VALUE);
-      retained.sweep(now, Integer.MAX_VALUE, Integer.MAX_VALUE);
-      while (evictionListener != null && size.get() >= maximumSize) {
-        Entry oldest = retained.pollEarliestLive();
-        if (oldest == null) break; // every record is a live claim
-        if (records.remove(oldest.id, oldest)) {
-          removed(oldest);
-          if (evicted == null) evicted = new ArrayList<>(1);
-          evicted.add(oldest);
+      int dropped = leases.sweep(now, Integer.MAX_VALUE, Integer.MAX_VALUE)
+          + retained.sweep(now, Integer.MAX_VALUE, Integer.MAX_VALUE);
+      // Room was made if the store was seen below its bound or a record left, even if a claim on
+      // another thread took that slot since: the caller tries again (and makes room again),
+      // rather than refusing a store that had some.
+      room = dropped > 0;
+      while (!room) {
+        if (size.get() < maximumSize) {
+          room = true;
+        } else {
+          Entry oldest = evictionListener == null ? null : retained.pollEarliestLive();
+          if (oldest == null) break; // every record is a live claim, or kept for its retention
+          if (records.remove(oldest.id, oldest)) {
+            removed(oldest);
+            if (evicted == null) evicted = new ArrayList<>(1);
+            evicted.add(oldest);
+            room = true;
+          }
         }
       }
-      room = size.get() < maximumSize;
     } finally {
       sweepLock.unlock();
     }
@@ -494,7 +502,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     }
 
     /** Drops up to {@code maxExpired} expired records from each structure; the lock is held. */
-    void sweep(long now, int maxExpired, int maxPolls) {
+    int sweep(long now, int maxExpired, int maxPolls) {
       int expired = 0;
       for (int polls = 0; expired < maxExpired && polls < maxPolls; polls++) {
         Entry head = inOrder.peek();
@@ -505,16 +513,17 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
           expired++;
         }
       }
-      expired = 0;
-      for (int polls = 0; expired < maxExpired && polls < maxPolls; polls++) {
+      int expiredOutOfOrder = 0;
+      for (int polls = 0; expiredOutOfOrder < maxExpired && polls < maxPolls; polls++) {
         Slot first = outOfOrder.isEmpty() ? null : outOfOrder.first();
         if (first == null || (!first.entry.dead && first.at > now)) break;
         outOfOrder.remove(first);
         if (!first.entry.dead) {
           expire(first.entry);
-          expired++;
+          expiredOutOfOrder++;
         }
       }
+      return expired + expiredOutOfOrder;
     }
 
     /** Removes and returns the live record with the earliest deadline, or null; the lock is held. */
