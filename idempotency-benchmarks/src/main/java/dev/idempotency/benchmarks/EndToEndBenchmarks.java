@@ -1,11 +1,11 @@
 package dev.idempotency.benchmarks;
 
 import dev.idempotency.examples.demo.DemoServer;
-import dev.idempotency.examples.demo.UnguardedDemoServer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.ConnectionPool;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
@@ -22,7 +22,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.infra.Blackhole;
-import redis.clients.jedis.HostAndPort;
 
 /**
  * The demo's payment endpoint over HTTP, with the guard and without it, under a loopback load
@@ -33,10 +32,14 @@ import redis.clients.jedis.HostAndPort;
  *
  * <ul>
  *   <li>memory: {@link DemoServer} with the in-memory store (and its in-memory ledger) against
- *       {@link UnguardedDemoServer} with the same ledger;
- *   <li>Redis: {@link DemoServer} with {@code redis://} (store and ledger in Redis) against
- *       {@link UnguardedDemoServer} with the Redis ledger.
+ *       the same server built {@linkplain DemoServer.Options.Builder#guarded unguarded};
+ *   <li>Redis: {@link DemoServer} with {@code redis://} (store and ledger in Redis) against the
+ *       same server, unguarded, with the Redis ledger.
  * </ul>
+ *
+ * <p>Each load thread pays as a caller of its own ({@code Authorization: Bearer}, a new one every
+ * {@link ThreadKeys#PAYMENTS_PER_CALLER} payments), as the callers of a real service would: the
+ * memory store holds at most a tenth of its records per caller.
  *
  * <p>The table's rows come from the paired benchmarks ({@link #memoryPair}, {@link #redisPair}):
  * one fork starts both servers, and each invocation sends {@link #PAIR_BLOCK} payments per thread
@@ -89,7 +92,18 @@ public class EndToEndBenchmarks {
 
   @State(Scope.Thread)
   public static class ThreadKeys {
+    /** Well under the memory store's default share per caller (10,000 records). */
+    static final int PAYMENTS_PER_CALLER = 5_000;
+    private static final AtomicInteger CALLERS = new AtomicInteger();
+
     final Keys keys = new Keys();
+    private String authorization;
+    private int payments;
+
+    String authorization() {
+      if (payments++ % PAYMENTS_PER_CALLER == 0) authorization = "Bearer load-" + CALLERS.incrementAndGet();
+      return authorization;
+    }
   }
 
   @State(Scope.Benchmark)
@@ -130,13 +144,13 @@ public class EndToEndBenchmarks {
 
   @State(Scope.Benchmark)
   public static class UnguardedMemory {
-    UnguardedDemoServer server;
+    DemoServer server;
     String url;
 
     @Setup(Level.Trial)
     public void start() throws IOException {
-      server = UnguardedDemoServer.start(null);
-      url = "http://127.0.0.1:" + server.port() + "/payments";
+      server = DemoServer.start(DemoServer.Options.builder().store("memory").guarded(false).build());
+      url = server.baseUri() + "/payments";
       prewarm(url);
     }
 
@@ -148,13 +162,13 @@ public class EndToEndBenchmarks {
 
   @State(Scope.Benchmark)
   public static class UnguardedRedis {
-    UnguardedDemoServer server;
+    DemoServer server;
     String url;
 
     @Setup(Level.Trial)
     public void start() throws IOException {
-      server = UnguardedDemoServer.start(HostAndPort.from(redis()));
-      url = "http://127.0.0.1:" + server.port() + "/payments";
+      server = DemoServer.start(DemoServer.Options.builder().store("redis://" + redis()).guarded(false).build());
+      url = server.baseUri() + "/payments";
       prewarm(url);
     }
 
@@ -187,6 +201,7 @@ public class EndToEndBenchmarks {
     Request request = new Request.Builder()
         .url(url)
         .header("Idempotency-Key", thread.keys.next())
+        .header("Authorization", thread.authorization())
         .post(RequestBody.create(PAYMENT, JSON))
         .build();
     try (Response response = load.client.newCall(request).execute()) {

@@ -28,9 +28,10 @@ import java.util.Optional;
 import java.util.Properties;
 
 /**
- * A {@link KeyStore} that keeps one small file per action in a directory, so the keys of
- * unfinished actions survive a restart of the application: a payment cut short by a crash is
- * retried with its first key, and the server replays the first answer instead of charging twice.
+ * An {@link IdempotencyKeyStore} that keeps one small file per action in a directory, so the
+ * keys of unfinished actions survive a restart of the application: a payment cut short by a crash
+ * is retried with its first key, and the server replays the first answer instead of charging
+ * twice.
  *
  * <h2>Layout</h2>
  * Each action's file is named by the SHA-256 of the action's name (64 hex digits plus
@@ -60,7 +61,7 @@ import java.util.Properties;
  *
  * <p>One directory belongs to one registry in one process. This class is threadsafe.
  */
-public final class FileKeyStore implements KeyStore {
+public final class FileKeyStore implements IdempotencyKeyStore {
   private static final String SUFFIX = ".key";
   private static final String TEMP_SUFFIX = ".tmp";
   private static final String FORMAT_VERSION = "1";

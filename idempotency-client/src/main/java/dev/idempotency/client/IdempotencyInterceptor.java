@@ -1,20 +1,17 @@
 package dev.idempotency.client;
 
 import dev.idempotency.client.IdempotencyOutcome.GiveUpReason;
-import dev.idempotency.client.internal.Backoff;
-import dev.idempotency.client.internal.RetryBudget;
-import dev.idempotency.client.internal.SafeListener;
 import dev.idempotency.contract.ClientDirective;
 import dev.idempotency.contract.IdempotencyHeaders;
 import dev.idempotency.contract.IdempotencyKey;
 import dev.idempotency.contract.InvalidIdempotencyKeyException;
 import dev.idempotency.contract.RetryAfter;
+import dev.idempotency.contract.Sleeper;
+import dev.idempotency.contract.Ticker;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -46,8 +43,9 @@ import okio.Okio;
  * to be dead, and follows redirects; those resends happen below the application interceptors and
  * are built from the Request they were given, headers included. Setting the key here, above them,
  * means every request OkHttp sends for this call carries the same key, including the resends the
- * interceptor never sees. A network interceptor would run once per network attempt: anything that chose the key
- * there could give one action two keys, the very duplicate the key exists to prevent.
+ * interceptor never sees. A network interceptor would run once per network attempt: anything that
+ * chose the key there could give one action two keys, the very duplicate the key exists to
+ * prevent.
  *
  * <h2>Which key</h2>
  * <ol>
@@ -116,23 +114,35 @@ public final class IdempotencyInterceptor implements Interceptor {
   private final IdempotencyKeyRegistry registry;
   private final RetryPolicy retryPolicy;
   private final MissingKeyPolicy missingKeyPolicy;
+  /** Null for {@link IdempotencyListener#NONE}: then no call is made at all. */
   private final IdempotencyListener listener;
-  private final Clock clock;
+  private final Ticker ticker;
   private final Sleeper sleeper;
+  private final Clock clock;
   private final Random random;
   private final RetryBudget budget;
   private final long maxBufferedSuccessBody;
+  // The policy's durations in nanoseconds of the ticker, converted once rather than per call.
+  private final long deadlineNanos;
+  private final long baseDelayNanos;
+  private final long maxDelayNanos;
+  private final long maxRetryAfterNanos;
 
   private IdempotencyInterceptor(Builder b) {
     this.registry = b.registry != null ? b.registry : IdempotencyKeyRegistry.inMemory();
     this.retryPolicy = b.retryPolicy;
     this.missingKeyPolicy = b.missingKeyPolicy;
-    this.listener = b.listener == IdempotencyListener.NONE ? b.listener : new SafeListener(b.listener);
-    this.clock = b.clock;
+    this.listener = b.listener == IdempotencyListener.NONE ? null : new SafeListener(b.listener);
+    this.ticker = b.ticker;
     this.sleeper = b.sleeper;
+    this.clock = b.clock;
     this.random = b.random;
     this.budget = new RetryBudget(retryPolicy.budgetTokens());
     this.maxBufferedSuccessBody = b.maxBufferedSuccessBody;
+    this.deadlineNanos = saturatedNanos(retryPolicy.deadline());
+    this.baseDelayNanos = saturatedNanos(retryPolicy.baseDelay());
+    this.maxDelayNanos = saturatedNanos(retryPolicy.maxDelay());
+    this.maxRetryAfterNanos = saturatedNanos(retryPolicy.maxRetryAfter());
   }
 
   /** Returns a builder with the defaults. */
@@ -164,11 +174,11 @@ public final class IdempotencyInterceptor implements Interceptor {
   public Response intercept(Chain chain) throws IOException {
     Request request = chain.request();
     IdempotentAction action = request.tag(IdempotentAction.class);
-    List<String> headerValues = request.headers(IdempotencyHeaders.IDEMPOTENCY_KEY);
+    boolean explicit = request.header(IdempotencyHeaders.IDEMPOTENCY_KEY) != null;
     IdempotencyKey key;
-    if (!headerValues.isEmpty()) {
+    if (explicit) {
       try {
-        key = IdempotencyKey.parseHeaders(headerValues);
+        key = IdempotencyKey.parseHeaders(request.headers(IdempotencyHeaders.IDEMPOTENCY_KEY));
       } catch (InvalidIdempotencyKeyException e) {
         throw new IdempotencyRequestRejectedException(
             "not sent: its Idempotency-Key header breaks the contract: " + e.getMessage(), e);
@@ -183,12 +193,13 @@ public final class IdempotencyInterceptor implements Interceptor {
             e);
       }
       key = lease.key();
-      if (lease.created()) {
-        listener.keyCreated(action, key);
-      } else {
-        listener.keyReused(action, key);
+      if (listener != null) {
+        if (lease.created()) {
+          listener.keyCreated(action, key);
+        } else {
+          listener.keyReused(action, key);
+        }
       }
-      request = withKey(request, key);
     } else if (needsKey(request.method())) {
       if (missingKeyPolicy == MissingKeyPolicy.REJECT) {
         throw new IdempotencyRequestRejectedException("not sent: " + request.method() + " "
@@ -196,12 +207,15 @@ public final class IdempotencyInterceptor implements Interceptor {
             + "Idempotency-Key header, and the MissingKeyPolicy is REJECT", null);
       }
       key = registry.newKey();
-      listener.keyCreated(null, key);
-      request = withKey(request, key);
+      if (listener != null) listener.keyCreated(null, key);
     } else {
       return chain.proceed(request);
     }
-    return new Exchange(chain, request, key, action).run();
+    // One rebuild sets the key and the tag the outcome will ride on; no later rebuild is needed.
+    OutcomeTag tag = new OutcomeTag();
+    Request.Builder keyed = request.newBuilder().tag(OutcomeTag.class, tag);
+    if (!explicit) keyed.header(IdempotencyHeaders.IDEMPOTENCY_KEY, key.toHeaderValue());
+    return new Exchange(chain, keyed.build(), key, action, tag).run();
   }
 
   @Override
@@ -215,15 +229,17 @@ public final class IdempotencyInterceptor implements Interceptor {
     return method.equals("POST") || method.equals("PATCH");
   }
 
-  private static Request withKey(Request request, IdempotencyKey key) {
-    return request.newBuilder()
-        .header(IdempotencyHeaders.IDEMPOTENCY_KEY, key.toHeaderValue())
-        .build();
-  }
-
   private static boolean canResend(Request request) {
     RequestBody body = request.body();
     return body == null || !(body.isOneShot() || body.isDuplex());
+  }
+
+  private static long saturatedNanos(Duration d) {
+    try {
+      return d.toNanos();
+    } catch (ArithmeticException tooLong) {
+      return Long.MAX_VALUE;
+    }
   }
 
   /**
@@ -236,34 +252,37 @@ public final class IdempotencyInterceptor implements Interceptor {
     private final Request request;
     private final IdempotencyKey key;
     private final IdempotentAction action;
-    private final boolean canResend;
-    private final Instant deadline;
+    private final OutcomeTag tag;
+    /** The ticker's reading when the first attempt started; the deadline counts from it. */
+    private final long start;
     private int attempts;
+    /** The wait before the next attempt, as {@link #plan} chose it. */
+    private long delayNanos;
 
-    Exchange(Chain chain, Request request, IdempotencyKey key, IdempotentAction action) {
+    Exchange(Chain chain, Request request, IdempotencyKey key, IdempotentAction action,
+        OutcomeTag tag) {
       this.chain = chain;
       this.request = request;
       this.key = key;
       this.action = action;
-      this.canResend = canResend(request);
-      this.deadline = clock.instant().plus(retryPolicy.deadline());
+      this.tag = tag;
+      this.start = ticker.read();
     }
 
     Response run() throws IOException {
       while (true) {
         attempts++;
-        listener.attemptStarted(request, key, attempts);
+        if (listener != null) listener.attemptStarted(request, key, attempts);
         Response response;
         try {
           response = chain.proceed(request);
         } catch (IOException e) {
-          Duration delay = noAnswer(e);
-          waitFor(delay, e);
+          noAnswer(e);
+          waitFor(e);
           continue;
         }
         int status = response.code();
-        ClientDirective directive = directiveFor(status);
-        switch (directive) {
+        switch (directiveFor(status)) {
           case SUCCEEDED:
             Response whole;
             try {
@@ -271,8 +290,8 @@ public final class IdempotencyInterceptor implements Interceptor {
             } catch (IOException e) {
               // Headers without the whole body are no answer: the caller could not have read it.
               response.close();
-              Duration delay = noAnswer(e);
-              waitFor(delay, e);
+              noAnswer(e);
+              waitFor(e);
               continue;
             }
             budget.refund(retryPolicy.successRefund());
@@ -290,35 +309,36 @@ public final class IdempotencyInterceptor implements Interceptor {
             return end(response, new IdempotencyOutcome.DefinitelyFailed(key, attempts, status));
           case RETRY_SAME_KEY:
           default:
-            Plan plan = plan(retryAfter(response), false);
-            if (plan.giveUp != null) {
-              return end(response, gaveUp(plan.giveUp, OptionalInt.of(status), null));
-            }
+            GiveUpReason giveUp = plan(retryAfter(response), false);
+            if (giveUp != null) return end(response, gaveUp(giveUp, OptionalInt.of(status), null));
             response.close();
-            waitFor(plan.delay, null);
+            waitFor(null);
         }
       }
     }
 
     /**
-     * Reads a success body whole and returns the response with that body in memory, the original
-     * closed; or returns null, having consumed nothing, if the body is longer than
-     * {@link #maxBufferedSuccessBody}.
+     * Reads a success body whole and returns the response with that body in memory; or returns
+     * null, having consumed nothing, if the body is longer than {@link #maxBufferedSuccessBody}.
      *
      * @throws IOException if the body could not be read to its end
      */
     private Response buffered(Response response) throws IOException {
       ResponseBody body = response.body();
-      if (body.contentLength() > maxBufferedSuccessBody) return null;
+      long declared = body.contentLength();
+      if (declared > maxBufferedSuccessBody) return null;
       BufferedSource source = body.source();
       // request() loads bytes into the source's own buffer without consuming them, so a body
       // found to be too long is still whole for the caller to stream.
       long probe = maxBufferedSuccessBody == Long.MAX_VALUE
           ? Long.MAX_VALUE : maxBufferedSuccessBody + 1;
       if (source.request(probe)) return null;
-      // request() returned false: the source reported its end, so the whole body is here. A
-      // Content-Length body cut short fails above with "unexpected end of stream", a chunked one
-      // without its last chunk likewise.
+      // request() returned false: the source reported its end, so the whole body is in its
+      // buffer, and OkHttp gave the connection back when it read the last byte. A Content-Length
+      // body cut short fails above with "unexpected end of stream", a chunked one without its
+      // last chunk likewise. A body of its declared length is returned as it is: no copy.
+      if (declared == source.getBuffer().size()) return response;
+      // Chunked, or read to the end of the connection: a body that knows its length.
       Buffer bytes = new Buffer();
       bytes.writeAll(source);
       response.close();
@@ -350,8 +370,8 @@ public final class IdempotencyInterceptor implements Interceptor {
           .build();
     }
 
-    /** The last attempt got no answer: returns the wait before the next, or throws. */
-    private Duration noAnswer(IOException e) throws IOException {
+    /** The last attempt got no answer: plans the next, or throws. */
+    private void noAnswer(IOException e) throws IOException {
       if (Thread.currentThread().isInterrupted()) throw interrupted(e);
       if (chain.call().isCanceled()) {
         gaveUp(GiveUpReason.CANCELED, OptionalInt.empty(), e);
@@ -360,30 +380,36 @@ public final class IdempotencyInterceptor implements Interceptor {
       // OkHttp reports read, write and call timeouts as InterruptedIOException (a
       // SocketTimeoutException is one); the thread was not interrupted, as checked above.
       boolean timeout = e instanceof InterruptedIOException;
-      Plan plan = plan(Optional.empty(), timeout);
-      if (plan.giveUp != null) {
-        IdempotencyOutcome.Unknown outcome = gaveUp(plan.giveUp, OptionalInt.empty(), e);
+      GiveUpReason giveUp = plan(Optional.empty(), timeout);
+      if (giveUp != null) {
+        IdempotencyOutcome.Unknown outcome = gaveUp(giveUp, OptionalInt.empty(), e);
         throw new IdempotencyGaveUpException(outcome, e);
       }
-      return plan.delay;
     }
 
-    /** Decides whether to retry, and after how long. Takes budget tokens only for a retry. */
-    private Plan plan(Optional<Duration> retryAfter, boolean timeout) {
-      if (!canResend) return Plan.giveUp(GiveUpReason.NOT_RETRYABLE);
-      if (attempts >= retryPolicy.maxAttempts()) return Plan.giveUp(GiveUpReason.MAX_ATTEMPTS);
-      Duration delay = retryAfter
-          .map(d -> d.compareTo(retryPolicy.maxRetryAfter()) > 0 ? retryPolicy.maxRetryAfter() : d)
-          .orElseGet(() -> Backoff.fullJitter(attempts, retryPolicy.baseDelay(),
-              retryPolicy.maxDelay(), random != null ? random : ThreadLocalRandom.current()));
-      if (clock.instant().plus(delay).isAfter(deadline)) return Plan.giveUp(GiveUpReason.DEADLINE);
+    /**
+     * Decides whether to retry: returns why not, or null having set {@link #delayNanos}. Takes
+     * budget tokens only for a retry.
+     */
+    private GiveUpReason plan(Optional<Duration> retryAfter, boolean timeout) {
+      if (!canResend(request)) return GiveUpReason.NOT_RETRYABLE;
+      if (attempts >= retryPolicy.maxAttempts()) return GiveUpReason.MAX_ATTEMPTS;
+      long delay = retryAfter.isPresent()
+          ? Math.min(saturatedNanos(retryAfter.get()), maxRetryAfterNanos)
+          : Backoff.fullJitterNanos(attempts, baseDelayNanos, maxDelayNanos,
+              random != null ? random : ThreadLocalRandom.current());
+      // A difference of two ticker readings: setting the system clock does not move the deadline.
+      long elapsed = ticker.read() - start;
+      if (delay > deadlineNanos - elapsed) return GiveUpReason.DEADLINE;
       int cost = timeout ? retryPolicy.timeoutRetryCost() : retryPolicy.retryCost();
-      if (!budget.tryAcquire(cost)) return Plan.giveUp(GiveUpReason.RETRY_BUDGET);
-      return new Plan(delay, null);
+      if (!budget.tryAcquire(cost)) return GiveUpReason.RETRY_BUDGET;
+      delayNanos = delay;
+      return null;
     }
 
-    private void waitFor(Duration delay, IOException lastFailure) throws IOException {
-      listener.retryScheduled(request, key, attempts + 1, delay);
+    private void waitFor(IOException lastFailure) throws IOException {
+      Duration delay = Duration.ofNanos(delayNanos);
+      if (listener != null) listener.retryScheduled(request, key, attempts + 1, delay);
       if (Thread.currentThread().isInterrupted()) throw interrupted(lastFailure);
       try {
         sleeper.sleep(delay);
@@ -408,21 +434,25 @@ public final class IdempotencyInterceptor implements Interceptor {
         GiveUpReason reason, OptionalInt lastStatus, IOException lastFailure) {
       IdempotencyOutcome.Unknown outcome = new IdempotencyOutcome.Unknown(
           key, attempts, reason, lastStatus, Optional.ofNullable(lastFailure));
-      listener.gaveUp(request, outcome);
-      listener.callEnded(request, outcome);
+      if (listener != null) {
+        listener.gaveUp(request, outcome);
+        listener.callEnded(request, outcome);
+      }
       return outcome;
     }
 
     private Response end(Response response, IdempotencyOutcome outcome) {
-      if (!(outcome instanceof IdempotencyOutcome.Unknown)) {
+      tag.outcome = outcome;
+      if (listener != null && !(outcome instanceof IdempotencyOutcome.Unknown)) {
         listener.callEnded(request, outcome);
       }
-      // The outcome rides on the returned response's request as a tag: no header to parse, and
-      // nothing is added to what was sent.
-      Request tagged = response.request().newBuilder()
-          .tag(IdempotencyOutcome.class, outcome)
+      // The response's request is the one this exchange sent, so it carries the tag; unless an
+      // interceptor below replaced the request with one built afresh, which gets it here.
+      Request sent = response.request();
+      if (sent == request || sent.tag(OutcomeTag.class) == tag) return response;
+      return response.newBuilder()
+          .request(sent.newBuilder().tag(OutcomeTag.class, tag).build())
           .build();
-      return response.newBuilder().request(tagged).build();
     }
 
     private void forgetKey() {
@@ -436,11 +466,13 @@ public final class IdempotencyInterceptor implements Interceptor {
             System.Logger.Level.WARNING, "could not forget the key of action " + action.name(), e);
         return;
       }
-      if (forgotten) listener.keyForgotten(action, key);
+      if (forgotten && listener != null) listener.keyForgotten(action, key);
     }
 
     private Optional<Duration> retryAfter(Response response) {
-      return RetryAfter.parse(response.header(IdempotencyHeaders.RETRY_AFTER), clock.instant());
+      String value = response.header(IdempotencyHeaders.RETRY_AFTER);
+      // Most answers carry none: then neither the clock nor the parser is asked.
+      return value == null ? Optional.empty() : RetryAfter.parse(value, clock.instant());
     }
   }
 
@@ -451,28 +483,15 @@ public final class IdempotencyInterceptor implements Interceptor {
     return ClientDirective.forStatus(status);
   }
 
-  private static final class Plan {
-    final Duration delay;
-    final GiveUpReason giveUp;
-
-    Plan(Duration delay, GiveUpReason giveUp) {
-      this.delay = delay;
-      this.giveUp = giveUp;
-    }
-
-    static Plan giveUp(GiveUpReason reason) {
-      return new Plan(null, reason);
-    }
-  }
-
   /** Builds an {@link IdempotencyInterceptor}. Not threadsafe; {@link #build} copies it. */
   public static final class Builder {
     private IdempotencyKeyRegistry registry;
     private RetryPolicy retryPolicy = RetryPolicy.defaults();
     private MissingKeyPolicy missingKeyPolicy = MissingKeyPolicy.GENERATE;
     private IdempotencyListener listener = IdempotencyListener.NONE;
-    private Clock clock = Clock.systemUTC();
+    private Ticker ticker = Ticker.system();
     private Sleeper sleeper = Sleeper.system();
+    private Clock clock = Clock.systemUTC();
     private Random random;
     private long maxBufferedSuccessBody = DEFAULT_MAX_BUFFERED_SUCCESS_BODY;
 
@@ -508,17 +527,31 @@ public final class IdempotencyInterceptor implements Interceptor {
     }
 
     /**
-     * The clock for the deadline and for {@code Retry-After} dates. Default:
-     * {@link Clock#systemUTC()}. Tests pass a clock they advance.
+     * Measures durations: the {@link RetryPolicy#deadline()}, counted from the first attempt.
+     * Default: {@link Ticker#system()}. Being monotonic, it does not move when the system time is
+     * set, as a {@link #clock} may. Tests pass one they advance.
      */
-    public Builder clock(Clock clock) {
-      this.clock = Objects.requireNonNull(clock, "clock");
+    public Builder ticker(Ticker ticker) {
+      this.ticker = Objects.requireNonNull(ticker, "ticker");
       return this;
     }
 
-    /** Waits between attempts. Default: {@link Sleeper#system()}. */
+    /**
+     * Waits between attempts. Default: {@link Sleeper#system()}, which blocks the calling thread.
+     * Tests pass one that advances their ticker instead.
+     */
     public Builder sleeper(Sleeper sleeper) {
       this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+      return this;
+    }
+
+    /**
+     * The wall clock, read only to turn a {@code Retry-After} HTTP date into a wait. Default:
+     * {@link Clock#systemUTC()}. The deadline does not use it (see {@link #ticker}); the key
+     * registry has a clock of its own, for the keys' dates.
+     */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 
@@ -552,9 +585,9 @@ public final class IdempotencyInterceptor implements Interceptor {
   }
 
   /**
-   * A success body read whole, with the content type of the body it was read from, parsed only if
-   * asked for: parsing it for every call to rebuild the response cost about 2.5% of a loopback
-   * POST's CPU, and callers that read the body as JSON never ask.
+   * A success body of no declared length (chunked, or read to the end of the connection), read
+   * whole, with the content type of the body it was read from, parsed only if asked for: callers
+   * that read the body as JSON never ask.
    */
   private static final class BufferedBody extends ResponseBody {
     private final Buffer bytes;

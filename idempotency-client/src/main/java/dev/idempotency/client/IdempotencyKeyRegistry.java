@@ -16,9 +16,9 @@ import java.util.Optional;
  *
  * <p>Keys expire {@linkplain Builder#keyLifetime a key lifetime} after they were made (default 24
  * hours, the server's default retention): past that, the server may have forgotten the key, so
- * reusing it would no longer protect anything, and a fresh key is made. Keys live in a
- * {@link KeyStore}: in memory by default, or in files with {@link FileKeyStore} to survive a
- * restart.
+ * reusing it would no longer protect anything, and a fresh key is made. Keys live in an
+ * {@link IdempotencyKeyStore}: in memory by default, or in files with {@link FileKeyStore} to
+ * survive a restart.
  *
  * <p>This class is threadsafe: calls for one action are serialized, so however many threads ask
  * for an action's key at once, they all get the same one.
@@ -31,14 +31,14 @@ public final class IdempotencyKeyRegistry {
   // to allocate up front. Calls for one action always take the same stripe.
   private static final int LOCK_STRIPES = 64;
 
-  private final KeyStore store;
+  private final IdempotencyKeyStore store;
   private final KeyGenerator generator;
   private final Duration keyLifetime;
   private final Clock clock;
   private final Object[] locks = new Object[LOCK_STRIPES];
 
   private IdempotencyKeyRegistry(Builder b) {
-    this.store = b.store != null ? b.store : KeyStore.inMemory();
+    this.store = b.store != null ? b.store : IdempotencyKeyStore.inMemory();
     this.generator = b.generator;
     this.keyLifetime = b.keyLifetime;
     this.clock = b.clock;
@@ -99,7 +99,7 @@ public final class IdempotencyKeyRegistry {
     Objects.requireNonNull(action, "action");
     Objects.requireNonNull(key, "key");
     synchronized (lockFor(action.name())) {
-      Optional<KeyStore.Entry> current = store.load(action.name());
+      Optional<IdempotencyKeyStore.Entry> current = store.load(action.name());
       if (current.isEmpty() || !current.get().key().equals(key)) return false;
       store.delete(action.name());
       return true;
@@ -116,11 +116,11 @@ public final class IdempotencyKeyRegistry {
   public int purgeExpired() {
     Instant now = clock.instant();
     int removed = 0;
-    for (KeyStore.Entry seen : store.loadAll()) {
+    for (IdempotencyKeyStore.Entry seen : store.loadAll()) {
       if (!isExpired(seen, now)) continue;
       synchronized (lockFor(seen.action())) {
         // Check again under the lock: a concurrent keyFor may have replaced it.
-        Optional<KeyStore.Entry> current = store.load(seen.action());
+        Optional<IdempotencyKeyStore.Entry> current = store.load(seen.action());
         if (current.isPresent() && isExpired(current.get(), now)) {
           store.delete(seen.action());
           removed++;
@@ -136,7 +136,7 @@ public final class IdempotencyKeyRegistry {
   }
 
   /** The store. */
-  public KeyStore store() {
+  public IdempotencyKeyStore store() {
     return store;
   }
 
@@ -152,12 +152,12 @@ public final class IdempotencyKeyRegistry {
     Objects.requireNonNull(action, "action");
     synchronized (lockFor(action.name())) {
       Instant now = clock.instant();
-      Optional<KeyStore.Entry> current = store.load(action.name());
+      Optional<IdempotencyKeyStore.Entry> current = store.load(action.name());
       if (current.isPresent() && !isExpired(current.get(), now)) {
         return new Lease(current.get().key(), false);
       }
       IdempotencyKey key = newKey();
-      store.save(new KeyStore.Entry(action.name(), key, now));
+      store.save(new IdempotencyKeyStore.Entry(action.name(), key, now));
       return new Lease(key, true);
     }
   }
@@ -167,7 +167,7 @@ public final class IdempotencyKeyRegistry {
     return Objects.requireNonNull(generator.newKey(), "KeyGenerator returned null");
   }
 
-  private boolean isExpired(KeyStore.Entry entry, Instant now) {
+  private boolean isExpired(IdempotencyKeyStore.Entry entry, Instant now) {
     return !now.isBefore(entry.createdAt().plus(keyLifetime));
   }
 
@@ -179,15 +179,18 @@ public final class IdempotencyKeyRegistry {
 
   /** Builds an {@link IdempotencyKeyRegistry}. Not threadsafe; {@link #build} copies it. */
   public static final class Builder {
-    private KeyStore store;
+    private IdempotencyKeyStore store;
     private KeyGenerator generator = KeyGenerator.uuidV4();
     private Duration keyLifetime = DEFAULT_KEY_LIFETIME;
     private Clock clock = Clock.systemUTC();
 
     private Builder() {}
 
-    /** Where keys are kept. Default: {@link KeyStore#inMemory()}, a new one per registry. */
-    public Builder store(KeyStore store) {
+    /**
+     * Where keys are kept. Default: {@link IdempotencyKeyStore#inMemory()}, a new one per
+     * registry.
+     */
+    public Builder store(IdempotencyKeyStore store) {
       this.store = Objects.requireNonNull(store, "store");
       return this;
     }

@@ -1,9 +1,9 @@
 package dev.idempotency.client;
 
 /**
- * A {@link KeyStore} could not read or write a key: the file is corrupt or unreadable, or the
- * directory cannot be written. The message names the action and, for a {@link FileKeyStore}, the
- * file. Only that action is affected; the keys of other actions stay readable.
+ * An {@link IdempotencyKeyStore} could not read or write a key: the file is corrupt or
+ * unreadable, or the directory cannot be written. The message names the action and, for a
+ * {@link FileKeyStore}, the file. Only that action is affected; the keys of other actions stay readable.
  */
 public final class IdempotencyKeyStoreException extends RuntimeException {
   private static final long serialVersionUID = 1L;

@@ -56,7 +56,8 @@ public sealed interface IdempotencyOutcome {
   /** Returns the outcome the interceptor attached to {@code response}, or empty if there is none. */
   static Optional<IdempotencyOutcome> find(Response response) {
     Objects.requireNonNull(response, "response");
-    return Optional.ofNullable(response.request().tag(IdempotencyOutcome.class));
+    OutcomeTag tag = response.request().tag(OutcomeTag.class);
+    return Optional.ofNullable(tag == null ? null : tag.outcome);
   }
 
   /**

@@ -1,9 +1,7 @@
 package dev.idempotency.client;
 
 import com.fasterxml.uuid.Generators;
-import com.fasterxml.uuid.impl.RandomBasedGenerator;
 import com.fasterxml.uuid.impl.TimeBasedEpochRandomGenerator;
-import dev.idempotency.client.internal.SecureRandomFacade;
 import dev.idempotency.contract.IdempotencyKey;
 import java.security.SecureRandom;
 
@@ -18,16 +16,15 @@ public interface KeyGenerator {
 
   /**
    * Random UUIDs (version 4, RFC 9562), the contract's default: 122 random bits from a
-   * {@link SecureRandom}, every bit but the 4 of the version and the 2 of the variant. Each key
-   * draws 16 bytes, as two reads of 8; no key is derived from another. This generator is
-   * threadsafe.
+   * {@link SecureRandom}, every bit but the 4 of the version and the 2 of the variant, each key
+   * from 16 bytes of its own; no key is derived from another. The bytes are drawn for 16 keys at
+   * a time. This generator is threadsafe.
    */
   static KeyGenerator uuidV4() {
-    // java-uuid-generator 5.2.0 given a SecureRandom overlaps the halves (72 random bits): the
-    // facade makes it draw two independent longs instead. See SecureRandomFacade.
-    RandomBasedGenerator generator =
-        Generators.randomBasedGenerator(new SecureRandomFacade(new SecureRandom()));
-    return () -> IdempotencyKey.of(generator.generate().toString());
+    // Not java-uuid-generator's RandomBasedGenerator: given a SecureRandom, its 5.2.0 builds the
+    // low half from bytes 1 to 8 of the high half's draw, so a key has 72 random bits.
+    RandomKeys keys = new RandomKeys(new SecureRandom());
+    return () -> IdempotencyKey.of(keys.next().toString());
   }
 
   /**

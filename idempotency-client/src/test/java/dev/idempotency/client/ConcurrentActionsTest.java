@@ -2,6 +2,7 @@ package dev.idempotency.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.idempotency.contract.FakeTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -76,13 +77,14 @@ class ConcurrentActionsTest {
 
   @Test
   void everyActionKeepsItsOwnSingleKey() throws Exception {
-    TestClock clock = new TestClock();
+    FakeTime time = new FakeTime();
     RecordingCounts counts = new RecordingCounts();
     IdempotencyInterceptor interceptor = IdempotencyInterceptor.builder()
-        .registry(IdempotencyKeyRegistry.builder().clock(clock).build())
+        .registry(IdempotencyKeyRegistry.builder().clock(time.clock()).build())
         .retryPolicy(RetryPolicy.builder().budgetTokens(100_000).build())
-        .clock(clock)
-        .sleeper(new TestSleeper(clock))
+        .ticker(time)
+        .sleeper(time)
+        .clock(time.clock())
         .listener(counts)
         .build();
     OkHttpClient client = new OkHttpClient.Builder().addInterceptor(interceptor).build();

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.idempotency.client.IdempotencyOutcome.GiveUpReason;
+import dev.idempotency.contract.FakeTime;
 import dev.idempotency.contract.IdempotencyKey;
 import dev.idempotency.contract.RetryAfter;
+import dev.idempotency.contract.Sleeper;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Duration;
@@ -21,18 +23,13 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import mockwebserver3.MockResponse;
-import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
 import mockwebserver3.SocketEffect;
 import okhttp3.Call;
-import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
-import okio.BufferedSink;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -41,31 +38,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The client table of the contract, row by row, against a real local HTTP server. Every keyed
  * test checks the key the server received on every attempt.
  */
-class IdempotencyInterceptorTest {
-  private static final MediaType JSON = MediaType.get("application/json");
-  private static final IdempotentAction PAY = IdempotentAction.of("pay:order-42");
-
-  private MockWebServer server;
-  private TestClock clock;
-  private TestSleeper sleeper;
-  private RecordingListener listener;
-  private IdempotencyKeyRegistry registry;
-
-  @BeforeEach
-  void setUp() throws IOException {
-    server = new MockWebServer();
-    server.start();
-    clock = new TestClock();
-    sleeper = new TestSleeper(clock);
-    listener = new RecordingListener();
-    registry = IdempotencyKeyRegistry.builder().clock(clock).build();
-  }
-
-  @AfterEach
-  void tearDown() {
-    server.close();
-  }
-
+class IdempotencyInterceptorTest extends InterceptorFixture {
   // --- 2xx: done, replay reported, key forgotten ----------------------------------------------
 
   @Test
@@ -107,7 +80,7 @@ class IdempotencyInterceptorTest {
       assertThat(outcome.attempts()).isEqualTo(4);
       assertThat(outcome.key()).isEqualTo(onlyKey(4));
     }
-    assertThat(sleeper.sleeps).hasSize(3);
+    assertThat(time.sleeps()).hasSize(3);
   }
 
   @Test
@@ -172,26 +145,25 @@ class IdempotencyInterceptorTest {
       assertThat(IdempotencyOutcome.of(response).attempts()).isEqualTo(2);
     }
     assertThat(keysOf(take(2))).hasSize(1);
-    assertThat(sleeper.sleeps).containsExactly(Duration.ofSeconds(7));
+    assertThat(time.sleeps()).containsExactly(Duration.ofSeconds(7));
   }
 
   @Test
   void retryAfterAsAnHttpDate_isHonoured() throws Exception {
-    String date = RetryAfter.formatHttpDate(clock.instant().plusSeconds(12));
+    String date = RetryAfter.formatHttpDate(time.clock().instant().plusSeconds(12));
     server.enqueue(new MockResponse.Builder().code(503).addHeader("Retry-After", date).build());
     server.enqueue(status(200));
     try (Response response = call(interceptor().build(), payRequest())) {
       assertThat(IdempotencyOutcome.of(response).attempts()).isEqualTo(2);
     }
-    assertThat(sleeper.sleeps).containsExactly(Duration.ofSeconds(12));
+    assertThat(time.sleeps()).containsExactly(Duration.ofSeconds(12));
   }
 
   @Test
   void retryAfterAsJavasRfc1123Date_withAOneDigitDay_waitsTheDateMinusNow() throws Exception {
     // What a server that formats Retry-After with DateTimeFormatter.RFC_1123_DATE_TIME sends on
     // the first nine days of a month: "Tue, 1 Dec 2026 19:52:03 GMT".
-    clock = new TestClock(Instant.parse("2026-12-01T19:52:00.250Z"));
-    sleeper = new TestSleeper(clock);
+    time = new FakeTime(Instant.parse("2026-12-01T19:52:00.250Z"));
     String date = DateTimeFormatter.RFC_1123_DATE_TIME.format(
         Instant.parse("2026-12-01T19:52:03Z").atZone(ZoneOffset.UTC));
     assertThat(date).isEqualTo("Tue, 1 Dec 2026 19:52:03 GMT");
@@ -201,7 +173,7 @@ class IdempotencyInterceptorTest {
       assertThat(IdempotencyOutcome.of(response).attempts()).isEqualTo(2);
     }
     assertThat(keysOf(take(2))).hasSize(1);
-    assertThat(sleeper.sleeps).containsExactly(Duration.ofMillis(2750));
+    assertThat(time.sleeps()).containsExactly(Duration.ofMillis(2750));
   }
 
   @Test
@@ -213,7 +185,7 @@ class IdempotencyInterceptorTest {
     try (Response response = call(interceptor().retryPolicy(policy).build(), payRequest())) {
       assertThat(IdempotencyOutcome.of(response).attempts()).isEqualTo(2);
     }
-    assertThat(sleeper.sleeps).containsExactly(Duration.ofSeconds(60));
+    assertThat(time.sleeps()).containsExactly(Duration.ofSeconds(60));
   }
 
   @Test
@@ -231,7 +203,7 @@ class IdempotencyInterceptorTest {
       assertThat(response.code()).isEqualTo(503);
     }
     // bounds 100, 200, 400 -> 300 (cap), 800 -> 300; half of each
-    assertThat(sleeper.sleeps).containsExactly(Duration.ofMillis(50), Duration.ofMillis(100),
+    assertThat(time.sleeps()).containsExactly(Duration.ofMillis(50), Duration.ofMillis(100),
         Duration.ofMillis(150), Duration.ofMillis(150));
   }
 
@@ -252,8 +224,8 @@ class IdempotencyInterceptorTest {
         sent, 3, GiveUpReason.MAX_ATTEMPTS, OptionalInt.of(503), Optional.empty()));
     assertThat(registry.keyFor(PAY)).as("kept after giving up").isEqualTo(sent);
     assertThat(listener.events).containsExactly("keyCreated pay:order-42",
-        "attempt 1", "retry 2 after " + sleeper.sleeps.get(0).toMillis() + "ms",
-        "attempt 2", "retry 3 after " + sleeper.sleeps.get(1).toMillis() + "ms",
+        "attempt 1", "retry 2 after " + time.sleeps().get(0).toMillis() + "ms",
+        "attempt 2", "retry 3 after " + time.sleeps().get(1).toMillis() + "ms",
         "attempt 3", "gaveUp MAX_ATTEMPTS", "ended Unknown");
   }
 
@@ -281,16 +253,50 @@ class IdempotencyInterceptorTest {
     server.enqueue(new MockResponse.Builder().code(503).addHeader("Retry-After", "3").build());
     server.enqueue(new MockResponse.Builder().code(503).addHeader("Retry-After", "3").build());
     RetryPolicy policy = RetryPolicy.builder().deadline(Duration.ofSeconds(5)).build();
-    var start = clock.instant();
+    var start = time.clock().instant();
     try (Response response = call(interceptor().retryPolicy(policy).build(), payRequest())) {
       IdempotencyOutcome.Unknown outcome = (IdempotencyOutcome.Unknown) IdempotencyOutcome.of(response);
       assertThat(outcome.reason()).isEqualTo(GiveUpReason.DEADLINE);
       assertThat(outcome.attempts()).isEqualTo(2);
     }
     // waited 3 s once; a second 3 s wait would have ended at 6 s, past the 5 s deadline
-    assertThat(sleeper.sleeps).containsExactly(Duration.ofSeconds(3));
-    assertThat(Duration.between(start, clock.instant())).isLessThanOrEqualTo(Duration.ofSeconds(5));
+    assertThat(time.sleeps()).containsExactly(Duration.ofSeconds(3));
+    assertThat(Duration.between(start, time.clock().instant()))
+        .isLessThanOrEqualTo(Duration.ofSeconds(5));
     assertThat(server.getRequestCount()).isEqualTo(2);
+  }
+
+  @ParameterizedTest
+  @ValueSource(longs = {3600, -3600})
+  void aWallClockStep_doesNotMoveTheDeadline(long stepSeconds) throws Exception {
+    // Someone sets the system time an hour forward or back during the first attempt. The
+    // deadline is a duration on the ticker: it still gives up after 1 s of waits, not at once
+    // (forward) nor an hour later (back).
+    for (int i = 0; i < 10; i++) server.enqueue(status(503));
+    RetryPolicy policy = RetryPolicy.builder().maxAttempts(10).deadline(Duration.ofSeconds(1))
+        .backoff(Duration.ofMillis(400), Duration.ofMillis(400)).build();
+    Random almostOne = new Random() {
+      @Override
+      public double nextDouble() {
+        return 0.999;
+      }
+    };
+    IdempotencyListener stepOnce = new IdempotencyListener() {
+      @Override
+      public void attemptStarted(Request request, IdempotencyKey key, int attempt) {
+        if (attempt == 1) time.stepClock(Duration.ofSeconds(stepSeconds));
+      }
+    };
+    IdempotencyInterceptor interceptor =
+        interceptor().retryPolicy(policy).random(almostOne).listener(stepOnce).build();
+    try (Response response = call(interceptor, payRequest())) {
+      IdempotencyOutcome.Unknown outcome = (IdempotencyOutcome.Unknown) IdempotencyOutcome.of(response);
+      assertThat(outcome.reason()).isEqualTo(GiveUpReason.DEADLINE);
+      // waits of 399.6 ms: two end at 799.2 ms, a third would end at 1198.8 ms
+      assertThat(outcome.attempts()).isEqualTo(3);
+    }
+    assertThat(time.sleeps()).containsExactly(Duration.ofNanos(399_600_000), Duration.ofNanos(399_600_000));
+    assertThat(time.elapsed()).isLessThanOrEqualTo(Duration.ofSeconds(1));
   }
 
   @Test
@@ -336,7 +342,7 @@ class IdempotencyInterceptorTest {
       assertThat(outcome).isEqualTo(new IdempotencyOutcome.InProgress(
           first, 1, status, Optional.of(Duration.ofSeconds(2))));
     }
-    assertThat(sleeper.sleeps).as("no retry").isEmpty();
+    assertThat(time.sleeps()).as("no retry").isEmpty();
     assertThat(registry.keyFor(PAY)).isEqualTo(first);
 
     try (Response response = client.newCall(payRequest()).execute()) {
@@ -361,7 +367,7 @@ class IdempotencyInterceptorTest {
     }
     IdempotencyKey sent = onlyKey(1);
     assertThat(outcome).isEqualTo(new IdempotencyOutcome.DefinitelyFailed(sent, 1, status));
-    assertThat(sleeper.sleeps).isEmpty();
+    assertThat(time.sleeps()).isEmpty();
     assertThat(listener.events).containsExactly(
         "keyCreated pay:order-42", "attempt 1", "keyForgotten pay:order-42", "ended DefinitelyFailed");
     assertThat(registry.keyFor(PAY)).isNotEqualTo(sent);
@@ -556,7 +562,7 @@ class IdempotencyInterceptorTest {
     } finally {
       Thread.interrupted();
     }
-    assertThat(sleeper.sleeps).isEmpty();
+    assertThat(time.sleeps()).isEmpty();
     assertThat(server.getRequestCount()).isEqualTo(1);
   }
 
@@ -598,11 +604,49 @@ class IdempotencyInterceptorTest {
   void uuidV7Keys_onRequest() throws Exception {
     server.enqueue(status(200));
     IdempotencyKeyRegistry v7 = IdempotencyKeyRegistry.builder()
-        .keyGenerator(KeyGenerator.uuidV7()).clock(clock).build();
+        .keyGenerator(KeyGenerator.uuidV7()).clock(time.clock()).build();
     try (Response response = call(interceptor().registry(v7).build(), payRequest())) {
       assertThat(UUID.fromString(IdempotencyOutcome.of(response).key().value()).version())
           .isEqualTo(7);
     }
+  }
+
+  @Test
+  void theOutcomeIsOnTheResponse_evenIfAnInterceptorBelowBuildsANewRequest() throws Exception {
+    server.enqueue(status(201));
+    OkHttpClient client = new OkHttpClient.Builder()
+        .addInterceptor(interceptor().build())
+        .addInterceptor(chain -> {
+          Request r = chain.request();
+          // A request built afresh, not with newBuilder(): none of the original's tags.
+          return chain.proceed(new Request.Builder()
+              .url(r.url()).headers(r.headers()).method(r.method(), r.body()).build());
+        })
+        .build();
+    try (Response response = client.newCall(payRequest()).execute()) {
+      assertThat(IdempotencyOutcome.of(response))
+          .isEqualTo(new IdempotencyOutcome.Succeeded(onlyKey(1), 1, 201, false));
+    }
+  }
+
+  @Test
+  void sendingAResponsesRequestAgain_givesTheNewCallItsOwnOutcome() throws Exception {
+    server.enqueue(status(409));
+    server.enqueue(new MockResponse.Builder().code(201).addHeader("Idempotent-Replayed", "true").build());
+    OkHttpClient client = client(interceptor().build());
+    IdempotencyOutcome inProgress;
+    try (Response first = client.newCall(payRequest()).execute()) {
+      inProgress = IdempotencyOutcome.of(first);
+      assertThat(inProgress).isInstanceOf(IdempotencyOutcome.InProgress.class);
+      // The response's request carries the key it was sent with: sending it again sends that
+      // key as an explicit header, and must not rewrite what the first response says.
+      try (Response second = client.newCall(first.request()).execute()) {
+        assertThat(IdempotencyOutcome.of(second))
+            .isEqualTo(new IdempotencyOutcome.Succeeded(inProgress.key(), 1, 201, true));
+      }
+      assertThat(IdempotencyOutcome.of(first)).isEqualTo(inProgress);
+    }
+    assertThat(keysOf(take(2))).containsExactly(inProgress.key().value());
   }
 
   // --- one action across several calls ---------------------------------------------------------
@@ -652,13 +696,13 @@ class IdempotencyInterceptorTest {
     server.enqueue(status(200));
     RetryPolicy oneAttempt = RetryPolicy.builder().maxAttempts(1).build();
     IdempotencyKeyRegistry before = IdempotencyKeyRegistry.builder()
-        .store(FileKeyStore.open(dir)).clock(clock).build();
+        .store(FileKeyStore.open(dir)).clock(time.clock()).build();
     try (Response r = call(interceptor().registry(before).retryPolicy(oneAttempt).build(), payRequest())) {
       assertThat(IdempotencyOutcome.of(r)).isInstanceOf(IdempotencyOutcome.Unknown.class);
     }
     // The application restarts: a new registry and a new interceptor over the same directory.
     IdempotencyKeyRegistry after = IdempotencyKeyRegistry.builder()
-        .store(FileKeyStore.open(dir)).clock(clock).build();
+        .store(FileKeyStore.open(dir)).clock(time.clock()).build();
     try (Response r = call(interceptor().registry(after).build(), payRequest())) {
       assertThat(IdempotencyOutcome.of(r)).isInstanceOf(IdempotencyOutcome.Succeeded.class);
     }
@@ -673,7 +717,7 @@ class IdempotencyInterceptorTest {
       throws Exception {
     FileKeyStore store = FileKeyStore.open(dir);
     java.nio.file.Files.writeString(store.fileFor(PAY.name()), "version=1\nkey=\\u12");
-    IdempotencyKeyRegistry files = IdempotencyKeyRegistry.builder().store(store).clock(clock).build();
+    IdempotencyKeyRegistry files = IdempotencyKeyRegistry.builder().store(store).clock(time.clock()).build();
     assertThatThrownBy(() -> call(interceptor().registry(files).build(), payRequest()))
         .isInstanceOf(IdempotencyRequestRejectedException.class)
         .hasCauseInstanceOf(IdempotencyKeyStoreException.class)
@@ -712,98 +756,5 @@ class IdempotencyInterceptorTest {
     IdempotencyOutcome outcome = result.get(10, TimeUnit.SECONDS);
     assertThat(outcome).isInstanceOf(IdempotencyOutcome.Succeeded.class);
     assertThat(outcome.attempts()).isEqualTo(2);
-  }
-
-  // --- helpers ----------------------------------------------------------------------------------
-
-  private IdempotencyInterceptor.Builder interceptor() {
-    return IdempotencyInterceptor.builder()
-        .registry(registry)
-        .clock(clock)
-        .sleeper(sleeper)
-        .random(new Random(42))
-        .listener(listener);
-  }
-
-  /** A client without OkHttp's own silent resends, so request counts are exact. */
-  private static OkHttpClient client(IdempotencyInterceptor interceptor) {
-    return new OkHttpClient.Builder().addInterceptor(interceptor).retryOnConnectionFailure(false).build();
-  }
-
-  private static Response call(IdempotencyInterceptor interceptor, Request request) throws IOException {
-    return client(interceptor).newCall(request).execute();
-  }
-
-  private Request payRequest() {
-    return request(PAY);
-  }
-
-  private Request request(IdempotentAction action) {
-    return new Request.Builder()
-        .url(server.url("/pay"))
-        .post(RequestBody.create("{\"amount\":100}", JSON))
-        .tag(IdempotentAction.class, action)
-        .build();
-  }
-
-  private static MockResponse status(int code) {
-    return new MockResponse.Builder().code(code).build();
-  }
-
-  private List<RecordedRequest> take(int n) throws InterruptedException {
-    List<RecordedRequest> requests = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      RecordedRequest r = server.takeRequest(5, TimeUnit.SECONDS);
-      assertThat(r).as("request " + (i + 1) + " of " + n).isNotNull();
-      requests.add(r);
-    }
-    return requests;
-  }
-
-  private static java.util.Set<String> keysOf(List<RecordedRequest> requests) {
-    return new java.util.HashSet<>(keysInOrder(requests));
-  }
-
-  private static List<String> keysInOrder(List<RecordedRequest> requests) {
-    List<String> keys = new ArrayList<>();
-    for (RecordedRequest r : requests) {
-      String key = r.getHeaders().get("Idempotency-Key");
-      assertThat(key).as("every attempt carries a key").isNotNull();
-      keys.add(key);
-    }
-    return keys;
-  }
-
-  /** Takes n requests, checks that they all carried one key, and returns it. */
-  private IdempotencyKey onlyKey(int n) throws InterruptedException {
-    java.util.Set<String> keys = keysOf(take(n));
-    assertThat(keys).hasSize(1);
-    assertThat(server.getRequestCount()).isEqualTo(n);
-    return IdempotencyKey.of(keys.iterator().next());
-  }
-
-  private static RequestBody oneShot(String content) {
-    RequestBody delegate = RequestBody.create(content, JSON);
-    return new RequestBody() {
-      @Override
-      public MediaType contentType() {
-        return delegate.contentType();
-      }
-
-      @Override
-      public long contentLength() throws IOException {
-        return delegate.contentLength();
-      }
-
-      @Override
-      public void writeTo(BufferedSink sink) throws IOException {
-        delegate.writeTo(sink);
-      }
-
-      @Override
-      public boolean isOneShot() {
-        return true;
-      }
-    };
   }
 }

@@ -3,8 +3,10 @@ package dev.idempotency.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.idempotency.contract.FakeTime;
 import dev.idempotency.contract.IdempotencyKey;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -27,7 +29,8 @@ class IdempotencyKeyRegistryTest {
 
   @TempDir Path dir;
 
-  private final TestClock clock = new TestClock();
+  private final FakeTime time = new FakeTime();
+  private final Clock clock = time.clock();
 
   @ParameterizedTest
   @ValueSource(strings = {"memory", "files"})
@@ -60,12 +63,12 @@ class IdempotencyKeyRegistryTest {
     IdempotencyKeyRegistry registry = registry(kind);
     assertThat(registry.keyLifetime()).isEqualTo(Duration.ofHours(24));
     IdempotencyKey first = registry.keyFor(CHECKOUT);
-    clock.advance(Duration.ofHours(24).minusMillis(1));
+    time.advance(Duration.ofHours(24).minusMillis(1));
     assertThat(registry.keyFor(CHECKOUT)).as("reused within the lifetime").isEqualTo(first);
-    clock.advance(Duration.ofMillis(1));
+    time.advance(Duration.ofMillis(1));
     IdempotencyKey second = registry.keyFor(CHECKOUT);
     assertThat(second).as("the server may have forgotten it").isNotEqualTo(first);
-    clock.advance(Duration.ofHours(1));
+    time.advance(Duration.ofHours(1));
     assertThat(registry.keyFor(CHECKOUT)).as("the lifetime runs from the new key").isEqualTo(second);
   }
 
@@ -75,11 +78,11 @@ class IdempotencyKeyRegistryTest {
     IdempotencyKeyRegistry registry = registry(kind);
     registry.keyFor(IdempotentAction.of("abandoned-1"));
     registry.keyFor(IdempotentAction.of("abandoned-2"));
-    clock.advance(Duration.ofHours(23));
+    time.advance(Duration.ofHours(23));
     IdempotencyKey fresh = registry.keyFor(IdempotentAction.of("fresh"));
-    clock.advance(Duration.ofHours(2));
+    time.advance(Duration.ofHours(2));
     assertThat(registry.purgeExpired()).isEqualTo(2);
-    assertThat(registry.store().loadAll()).extracting(KeyStore.Entry::action).containsExactly("fresh");
+    assertThat(registry.store().loadAll()).extracting(IdempotencyKeyStore.Entry::action).containsExactly("fresh");
     assertThat(registry.keyFor(IdempotentAction.of("fresh"))).isEqualTo(fresh);
   }
 
@@ -137,7 +140,7 @@ class IdempotencyKeyRegistryTest {
         .hasMessageContaining(file.toString());
     assertThat(java.nio.file.Files.exists(file)).as("left for an operator").isTrue();
     assertThat(registry.keyFor(IdempotentAction.of("intact"))).isEqualTo(intact);
-    assertThat(registry.store().loadAll()).extracting(KeyStore.Entry::action).containsExactly("intact");
+    assertThat(registry.store().loadAll()).extracting(IdempotencyKeyStore.Entry::action).containsExactly("intact");
 
     // Forgetting the action is how to clear it.
     assertThat(registry.forget(CHECKOUT)).isTrue();
@@ -224,7 +227,7 @@ class IdempotencyKeyRegistryTest {
   }
 
   private IdempotencyKeyRegistry registry(String kind) {
-    KeyStore store = kind.equals("files") ? FileKeyStore.open(dir) : KeyStore.inMemory();
+    IdempotencyKeyStore store = kind.equals("files") ? FileKeyStore.open(dir) : IdempotencyKeyStore.inMemory();
     return IdempotencyKeyRegistry.builder().store(store).clock(clock).build();
   }
 }

@@ -8,23 +8,14 @@ import dev.idempotency.contract.IdempotencyKey;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Random;
-import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
-import mockwebserver3.MockWebServer;
-import mockwebserver3.RecordedRequest;
 import mockwebserver3.SocketEffect;
-import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
 import okio.BufferedSource;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -35,32 +26,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * real local server whose body is cut half-way by closing the socket, or stalled past the read
  * timeout.
  */
-class SuccessBodyTest {
-  private static final MediaType JSON = MediaType.get("application/json");
-  private static final IdempotentAction PAY = IdempotentAction.of("pay:order-42");
+class SuccessBodyTest extends InterceptorFixture {
   /** Long enough that half of it is many TCP segments, short enough to buffer. */
   private static final String RECEIPT = "{\"receipt\":\"" + "r".repeat(64 * 1024) + "\"}";
-
-  private MockWebServer server;
-  private TestClock clock;
-  private TestSleeper sleeper;
-  private RecordingListener listener;
-  private IdempotencyKeyRegistry registry;
-
-  @BeforeEach
-  void setUp() throws IOException {
-    server = new MockWebServer();
-    server.start();
-    clock = new TestClock();
-    sleeper = new TestSleeper(clock);
-    listener = new RecordingListener();
-    registry = IdempotencyKeyRegistry.builder().clock(clock).build();
-  }
-
-  @AfterEach
-  void tearDown() {
-    server.close();
-  }
 
   // --- a 2xx body cut short: no answer, same key ------------------------------------------------
 
@@ -123,7 +91,7 @@ class SuccessBodyTest {
         .containsExactly(true, true);
     assertThat(bodies).hasSize(2).allMatch(b -> b.closed);
     assertThat(listener.events).containsExactly("keyCreated pay:order-42", "attempt 1",
-        "retry 2 after " + sleeper.sleeps.get(0).toMillis() + "ms", "attempt 2",
+        "retry 2 after " + time.sleeps().get(0).toMillis() + "ms", "attempt 2",
         "keyForgotten pay:order-42", "ended Succeeded");
     assertThat(registry.keyFor(PAY)).as("forgotten after the complete 2xx").isNotEqualTo(sent);
   }
@@ -166,7 +134,7 @@ class SuccessBodyTest {
       assertThat(response.body().string()).isEqualTo(RECEIPT);
     }
     onlyKey(3);
-    assertThat(sleeper.sleeps).hasSize(2);
+    assertThat(time.sleeps()).hasSize(2);
   }
 
   @Test
@@ -235,6 +203,20 @@ class SuccessBodyTest {
       assertThat(listener.events).endsWith("keyForgotten pay:order-42", "ended Succeeded");
       assertThat(response.body().source().getBuffer().size()).isEqualTo(RECEIPT.length());
       assertThat(response.body().contentLength()).isEqualTo(RECEIPT.length());
+      assertThat(response.body().contentType()).isEqualTo(JSON);
+      assertThat(response.body().string()).isEqualTo(RECEIPT);
+    }
+  }
+
+  @Test
+  void aWholeChunkedSuccessBody_isInMemoryBeforeTheCallReturns_andKnowsItsLength() throws Exception {
+    server.enqueue(new MockResponse.Builder().code(201).addHeader("Content-Type", JSON)
+        .chunkedBody(RECEIPT, 4096).build());
+    try (Response response = call(interceptor().build(), payRequest())) {
+      assertThat(listener.events).endsWith("keyForgotten pay:order-42", "ended Succeeded");
+      assertThat(response.body().source().getBuffer().size()).isEqualTo(RECEIPT.length());
+      assertThat(response.body().contentLength()).as("counted, though no header declared it")
+          .isEqualTo(RECEIPT.length());
       assertThat(response.body().contentType()).isEqualTo(JSON);
       assertThat(response.body().string()).isEqualTo(RECEIPT);
     }
@@ -363,88 +345,5 @@ class SuccessBodyTest {
   private static MockResponse cutHalfWay(int status, String body) {
     return new MockResponse.Builder().code(status).body(body)
         .onResponseBody(new SocketEffect.CloseSocket()).build();
-  }
-
-  private IdempotencyInterceptor.Builder interceptor() {
-    return IdempotencyInterceptor.builder()
-        .registry(registry)
-        .clock(clock)
-        .sleeper(sleeper)
-        .random(new Random(42))
-        .listener(listener);
-  }
-
-  /** A client without OkHttp's own silent resends, so request counts are exact. */
-  private static OkHttpClient client(IdempotencyInterceptor interceptor) {
-    return new OkHttpClient.Builder().addInterceptor(interceptor).retryOnConnectionFailure(false).build();
-  }
-
-  private static Response call(IdempotencyInterceptor interceptor, Request request) throws IOException {
-    return client(interceptor).newCall(request).execute();
-  }
-
-  private Request payRequest() {
-    return new Request.Builder()
-        .url(server.url("/pay"))
-        .post(RequestBody.create("{\"amount\":100}", JSON))
-        .tag(IdempotentAction.class, PAY)
-        .build();
-  }
-
-  private List<RecordedRequest> take(int n) throws InterruptedException {
-    List<RecordedRequest> requests = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      RecordedRequest r = server.takeRequest(5, TimeUnit.SECONDS);
-      assertThat(r).as("request " + (i + 1) + " of " + n).isNotNull();
-      requests.add(r);
-    }
-    return requests;
-  }
-
-  private static Set<String> keysOf(List<RecordedRequest> requests) {
-    return new HashSet<>(keysInOrder(requests));
-  }
-
-  private static List<String> keysInOrder(List<RecordedRequest> requests) {
-    List<String> keys = new ArrayList<>();
-    for (RecordedRequest r : requests) {
-      String key = r.getHeaders().get("Idempotency-Key");
-      assertThat(key).as("every attempt carries a key").isNotNull();
-      keys.add(key);
-    }
-    return keys;
-  }
-
-  /** Takes n requests, checks that they all carried one key, and returns it. */
-  private IdempotencyKey onlyKey(int n) throws InterruptedException {
-    Set<String> keys = keysOf(take(n));
-    assertThat(keys).hasSize(1);
-    assertThat(server.getRequestCount()).isEqualTo(n);
-    return IdempotencyKey.of(keys.iterator().next());
-  }
-
-  private static RequestBody oneShot(String content) {
-    RequestBody delegate = RequestBody.create(content, JSON);
-    return new RequestBody() {
-      @Override
-      public MediaType contentType() {
-        return delegate.contentType();
-      }
-
-      @Override
-      public long contentLength() throws IOException {
-        return delegate.contentLength();
-      }
-
-      @Override
-      public void writeTo(okio.BufferedSink sink) throws IOException {
-        delegate.writeTo(sink);
-      }
-
-      @Override
-      public boolean isOneShot() {
-        return true;
-      }
-    };
   }
 }

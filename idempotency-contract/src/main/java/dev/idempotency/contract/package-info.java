@@ -10,6 +10,9 @@
  *   <li>{@link dev.idempotency.contract.ProblemType} and {@link dev.idempotency.contract.Problem}:
  *       the RFC 9457 problem answers a server sends.
  *   <li>{@link dev.idempotency.contract.RetryAfter}: delta-seconds and HTTP-date.
+ *   <li>{@link dev.idempotency.contract.Ticker} and {@link dev.idempotency.contract.Sleeper}: the
+ *       one monotonic time source and the one way to wait, shared by the client and the server
+ *       so that one fake drives both in tests ({@code FakeTime} in this module's test-jar).
  * </ul>
  */
 package dev.idempotency.contract;

@@ -1,5 +1,6 @@
 package dev.idempotency.server;
 
+import dev.idempotency.contract.IdempotencyException;
 import java.time.Duration;
 import java.util.Objects;
 

@@ -1,5 +1,6 @@
 package dev.idempotency.server;
 
+import dev.idempotency.contract.IdempotencyException;
 /**
  * The key was already used with a different fingerprint: a different request. Nothing ran. An
  * HTTP layer answers 422 {@code idempotency-key-reused}.

@@ -1,10 +1,11 @@
 package dev.idempotency.server;
 
+import dev.idempotency.contract.IdempotencyException;
 import java.util.Objects;
 
 /**
  * The first call with this key failed with an exception that the guard's failure policy stores
- * ({@link IdempotencyGuard.Builder#storeFailuresWhen}), and this repeat replays that failure.
+ * ({@link IdempotencyGuardBuilder#storeFailuresWhen}), and this repeat replays that failure.
  * Unlike the rest of the family, this one means the business code DID run, once, in the first
  * call; it did not run for this one. The first call itself got its original exception.
  *

@@ -1,5 +1,7 @@
 package dev.idempotency.server;
 
+import dev.idempotency.contract.IdempotencyKey;
+import dev.idempotency.contract.InvalidIdempotencyKeyException;
 import dev.idempotency.server.store.RecordId;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -12,11 +14,11 @@ import java.util.Objects;
  * Its {@code toString} shows them as digests, as {@link RecordId#toString()} does: a scope or a key
  * may carry a secret.
  *
- * @param key the client's key (validated by the guard against the contract's syntax)
+ * @param key the client's key, parsed once by the contract's syntax
  * @param scope the caller scope (authenticated principal or tenant); empty for one anonymous scope
  * @param fingerprint a digest of the request, compared on repeats; empty for none
  */
-public record IdempotentCall(String key, String scope, String fingerprint) {
+public record IdempotentCall(IdempotencyKey key, String scope, String fingerprint) {
   public IdempotentCall {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(scope, "scope");
@@ -24,8 +26,17 @@ public record IdempotentCall(String key, String scope, String fingerprint) {
   }
 
   /** A call with this key, the anonymous scope and no fingerprint. */
-  public static IdempotentCall of(String key) {
+  public static IdempotentCall of(IdempotencyKey key) {
     return new IdempotentCall(key, "", "");
+  }
+
+  /**
+   * A call with this key, the anonymous scope and no fingerprint.
+   *
+   * @throws InvalidIdempotencyKeyException if {@code key} breaks the contract's syntax
+   */
+  public static IdempotentCall of(String key) {
+    return of(IdempotencyKey.of(Objects.requireNonNull(key, "key")));
   }
 
   public IdempotentCall withScope(String scope) {
@@ -39,7 +50,7 @@ public record IdempotentCall(String key, String scope, String fingerprint) {
   /** The three parts as digests (see {@link RecordId#toString()}); never a part verbatim. */
   @Override
   public String toString() {
-    return "IdempotentCall[key=" + digest(key) + ", scope=" + digest(scope)
+    return "IdempotentCall[key=" + digest(key.value()) + ", scope=" + digest(scope)
         + ", fingerprint=" + digest(fingerprint) + "]";
   }
 

@@ -26,6 +26,21 @@ public interface ResultCodec<T> {
     return decode(Arrays.copyOfRange(bytes, offset, offset + length));
   }
 
+  /** The bytes as they are (copied in and out): for results the caller has encoded already. */
+  static ResultCodec<byte[]> bytes() {
+    return ResultCodecs.BYTES;
+  }
+
+  /** Strings as UTF-8. */
+  static ResultCodec<String> utf8() {
+    return ResultCodecs.UTF8;
+  }
+
+  /** No result: stores nothing, replays {@code null} (for work run for its effect alone). */
+  static ResultCodec<Void> none() {
+    return ResultCodecs.NONE;
+  }
+
   /** JSON with Jackson's default mapper: {@link JsonResultCodec#of(Class)}. */
   static <T> ResultCodec<T> json(Class<T> type) {
     return JsonResultCodec.of(type);

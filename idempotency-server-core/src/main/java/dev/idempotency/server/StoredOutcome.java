@@ -1,5 +1,6 @@
 package dev.idempotency.server;
 
+import dev.idempotency.server.store.IdempotencyStoreUnavailableException;
 import java.nio.charset.StandardCharsets;
 
 /**

@@ -1,12 +1,15 @@
 package dev.idempotency.server;
 
+import static dev.idempotency.server.store.ClaimAssertions.acquiredBy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.idempotency.contract.FakeTime;
 import dev.idempotency.contract.InvalidIdempotencyKeyException;
 import dev.idempotency.server.store.ClaimResult;
-import dev.idempotency.server.store.FakeClock;
+import dev.idempotency.server.store.IdempotencyCapacityExceededException;
 import dev.idempotency.server.store.IdempotencyStore;
+import dev.idempotency.server.store.IdempotencyStoreUnavailableException;
 import dev.idempotency.server.store.InMemoryIdempotencyStore;
 import dev.idempotency.server.store.RecordId;
 import java.math.BigDecimal;
@@ -29,8 +32,8 @@ import org.junit.jupiter.api.Test;
 class IdempotencyGuardTest {
   static final String NS = "payments";
 
-  final FakeClock clock = new FakeClock();
-  final InMemoryIdempotencyStore memory = InMemoryIdempotencyStore.builder().clock(clock).build();
+  final FakeTime time = new FakeTime();
+  final InMemoryIdempotencyStore memory = InMemoryIdempotencyStore.builder().ticker(time).build();
   final RecordingListener listener = new RecordingListener();
   final List<IdempotencyGuard> guards = new ArrayList<>();
 
@@ -39,11 +42,11 @@ class IdempotencyGuardTest {
     guards.forEach(IdempotencyGuard::close);
   }
 
-  IdempotencyGuard.Builder builder(IdempotencyStore store) {
-    return IdempotencyGuard.builder().store(store).namespace(NS).listener(listener).clock(clock);
+  IdempotencyGuardBuilder builder(IdempotencyStore store) {
+    return IdempotencyGuard.builder().store(store).namespace(NS).listener(listener).ticker(time);
   }
 
-  IdempotencyGuard guard(IdempotencyGuard.Builder b) {
+  IdempotencyGuard guard(IdempotencyGuardBuilder b) {
     IdempotencyGuard g = b.build();
     guards.add(g);
     return g;
@@ -170,7 +173,7 @@ class IdempotencyGuardTest {
       throw new AssertionError("error");
     })).isInstanceOf(AssertionError.class);
     assertThat(memory.claim(new RecordId(NS, "", "k"), "", "probe", Duration.ofSeconds(1)))
-        .isEqualTo(new ClaimResult.Acquired("probe"));
+        .is(acquiredBy("probe"));
   }
 
   @Test
@@ -224,7 +227,7 @@ class IdempotencyGuardTest {
     assertThatThrownBy(() -> guard.execute("k", String.class, () -> "x" + runs.incrementAndGet()))
         .isInstanceOfSatisfying(IdempotencyInProgressException.class,
             e -> assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(1)));
-    clock.advance(Duration.ofMillis(29_700));
+    time.advance(Duration.ofMillis(29_700));
     assertThatThrownBy(() -> guard.execute("k", String.class, () -> "x" + runs.incrementAndGet()))
         .isInstanceOfSatisfying(IdempotencyInProgressException.class,
             e -> assertThat(e.retryAfter()).isEqualTo(Duration.ofMillis(300)));
@@ -272,7 +275,7 @@ class IdempotencyGuardTest {
         .inProgressPolicy(InProgressPolicy.waitUpTo(Duration.ofSeconds(2)))
         .sleeper(d -> {
           sleeps.add(d);
-          clock.advance(d);
+          time.advance(d);
         }));
     memory.claim(new RecordId(NS, "", "k"), "", "first", Duration.ofMinutes(10));
     AtomicInteger runs = new AtomicInteger();
@@ -421,13 +424,14 @@ class IdempotencyGuardTest {
     RecordId id = new RecordId(NS, "", "k");
 
     String result = guard.execute("k", String.class, () -> {
-      for (int i = 0; i < 3; i++) {
-        clock.advance(Duration.ofMillis(200));
-        // Two renewals after the clock moved: the second surely read the new time.
+      for (int i = 0; i < 6; i++) {
+        // A renewal period (100 ms) passes by the guard's ticker: the next tick renews, and the
+        // store, on the same ticker, extends the lease from the moved time.
         int seen = renewals.get();
-        awaitTrue(() -> renewals.get() >= seen + 2);
+        time.advance(Duration.ofMillis(100));
+        awaitTrue(() -> renewals.get() >= seen + 1);
       }
-      // 600 ms by the store's clock, twice the lease: still ours.
+      // 600 ms by the store's time, twice the lease: still ours.
       assertThat(memory.claim(id, "", "other", Duration.ofMinutes(1))).isInstanceOf(ClaimResult.InProgress.class);
       return "slow";
     });
@@ -439,14 +443,22 @@ class IdempotencyGuardTest {
   @Test
   void renewalStopsWhenTheSupplierEnds() throws Exception {
     ScriptedStore store = new ScriptedStore(memory);
-    IdempotencyGuard guard = guard(builder(store).leaseTtl(Duration.ofMillis(150)));
-    guard.execute("k", String.class, () -> {
-      awaitTrue(() -> store.renews.get() >= 1);
-      return "v";
-    });
-    int renewsWhenDone = store.renews.get();
-    Thread.sleep(300); // six renewal periods
-    assertThat(store.renews).hasValue(renewsWhenDone);
+    CountingScheduler given = new CountingScheduler();
+    try {
+      IdempotencyGuard guard = guard(builder(store).leaseTtl(Duration.ofMillis(150)).renewalScheduler(given));
+      guard.execute("k", String.class, () -> {
+        time.advance(Duration.ofMillis(50)); // a renewal period
+        awaitTrue(() -> store.renews.get() >= 1);
+        return "v";
+      });
+      int renewsWhenDone = store.renews.get();
+      time.advance(Duration.ofMillis(300)); // six renewal periods
+      // The renewal task cancels itself at its first tick with no call running: no tick after it.
+      awaitTrue(() -> given.futures.get(0).isCancelled());
+      assertThat(store.renews).hasValue(renewsWhenDone);
+    } finally {
+      given.shutdownNow();
+    }
   }
 
   /** Sixteen slow calls at once renew their leases on one thread, not one thread each. */
@@ -473,6 +485,11 @@ class IdempotencyGuardTest {
           return key;
         })));
       }
+      // Every call runs (its claim is held): two renewal periods pass, each renews every claim.
+      awaitTrue(() -> memory.size() == calls);
+      time.advance(Duration.ofMillis(50));
+      awaitTrue(() -> renewals.get() >= calls);
+      time.advance(Duration.ofMillis(50));
       awaitTrue(() -> renewals.get() >= calls * 2);
       finish.countDown();
       for (Future<String> f : futures) f.get(30, TimeUnit.SECONDS);
@@ -490,6 +507,7 @@ class IdempotencyGuardTest {
       ScriptedStore store = new ScriptedStore(memory);
       IdempotencyGuard guard = guard(builder(store).leaseTtl(Duration.ofMillis(150)).renewalScheduler(shared));
       guard.execute("k", String.class, () -> {
+        time.advance(Duration.ofMillis(50)); // a renewal period
         awaitTrue(() -> store.renews.get() >= 1);
         return "v";
       });
@@ -573,6 +591,7 @@ class IdempotencyGuardTest {
       for (int round = 1; round <= 2; round++) {
         int before = store.renews.get();
         guard.execute("k" + round, String.class, () -> {
+          time.advance(Duration.ofMillis(50)); // a renewal period
           awaitTrue(() -> store.renews.get() >= before + 1);
           return "v";
         });
@@ -592,8 +611,8 @@ class IdempotencyGuardTest {
     RecordId id = new RecordId(NS, "", "k");
 
     GuardedResult<String> r = guard.executeDetailed(IdempotentCall.of("k"), ResultCodec.json(String.class), () -> {
-      clock.advance(Duration.ofMillis(300)); // the lease ends before a renewal comes
-      assertThat(memory.claim(id, "", "thief", Duration.ofMinutes(1))).isEqualTo(new ClaimResult.Acquired("thief"));
+      time.advance(Duration.ofMillis(300)); // the lease ends before a renewal comes
+      assertThat(memory.claim(id, "", "thief", Duration.ofMinutes(1))).is(acquiredBy("thief"));
       awaitTrue(() -> listener.count("leaseLost") == 1);
       return "stale";
     });
@@ -614,7 +633,7 @@ class IdempotencyGuardTest {
     RecordId id = new RecordId(NS, "", "k");
 
     String v = guard.execute("k", String.class, () -> {
-      clock.advance(Duration.ofSeconds(30));
+      time.advance(Duration.ofSeconds(30));
       memory.claim(id, "", "thief", Duration.ofMinutes(1));
       return "stale";
     });
@@ -712,7 +731,7 @@ class IdempotencyGuardTest {
     awaitTrue(() -> store.completes.get() >= 4); // tried in the background
     assertThat(listener.events).containsExactly("completeDeferred");
 
-    clock.advance(IdempotencyGuard.DEFAULT_LEASE_TTL);
+    time.advance(IdempotencyGuard.DEFAULT_LEASE_TTL);
     awaitTrue(() -> listener.count("completeFailed") == 1);
     int completes = store.completes.get();
     int renews = store.renews.get();
@@ -740,10 +759,10 @@ class IdempotencyGuardTest {
     AtomicInteger runs = new AtomicInteger();
 
     assertThat(guard.execute("k", String.class, () -> "run " + runs.incrementAndGet())).isEqualTo("run 1");
-    clock.advance(Duration.ofSeconds(20)); // past a renewal period (10 s)
+    time.advance(Duration.ofSeconds(20)); // past a renewal period (10 s)
     // The renewal has answered, so the store read the clock before the next move: lease to 50 s.
     awaitTrue(() -> store.renewsAnswered.get() >= 1);
-    clock.advance(Duration.ofSeconds(20)); // 40 s since the claim: only the renewal holds it
+    time.advance(Duration.ofSeconds(20)); // 40 s since the claim: only the renewal holds it
     awaitTriesAfterTheClockMoved(store);
     assertThat(memory.claim(id, "", "other", Duration.ofMinutes(1))).isInstanceOf(ClaimResult.InProgress.class);
     assertThat(listener.events).containsExactly("completeDeferred");
@@ -768,7 +787,7 @@ class IdempotencyGuardTest {
     long elapsedSeconds = 0;
     while (listener.count("completeFailed") == 0) {
       assertThat(elapsedSeconds).as("gave up within two leases").isLessThanOrEqualTo(60);
-      clock.advance(Duration.ofSeconds(10));
+      time.advance(Duration.ofSeconds(10));
       elapsedSeconds += 10;
       awaitTriesAfterTheClockMoved(store);
     }

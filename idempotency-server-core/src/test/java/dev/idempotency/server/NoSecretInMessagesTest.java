@@ -4,13 +4,14 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import dev.idempotency.contract.FakeTime;
 import dev.idempotency.contract.InvalidIdempotencyKeyException;
 import dev.idempotency.server.http.HttpBusinessHandler;
 import dev.idempotency.server.http.HttpRequestView;
 import dev.idempotency.server.http.HttpResponseView;
-import dev.idempotency.server.http.IdempotentHttpHandler;
+import dev.idempotency.server.http.IdempotencyHttpLayer;
 import dev.idempotency.server.store.ClaimResult;
-import dev.idempotency.server.store.FakeClock;
+import dev.idempotency.server.store.IdempotencyStoreUnavailableException;
 import dev.idempotency.server.store.InMemoryIdempotencyStore;
 import dev.idempotency.server.store.RecordId;
 import java.time.Duration;
@@ -41,8 +42,8 @@ class NoSecretInMessagesTest {
   private static final String KEY = SECRET + "key_abc123def456";
   private static final String NS = "payments";
 
-  private final FakeClock clock = new FakeClock();
-  private final InMemoryIdempotencyStore memory = InMemoryIdempotencyStore.builder().clock(clock).build();
+  private final FakeTime time = new FakeTime();
+  private final InMemoryIdempotencyStore memory = InMemoryIdempotencyStore.builder().ticker(time).build();
   private final RecordingListener listener = new RecordingListener();
   // The owner tokens the guard sent to the store.
   private final Set<String> tokens = ConcurrentHashMap.newKeySet();
@@ -85,14 +86,14 @@ class NoSecretInMessagesTest {
     julLogger.removeHandler(capture);
   }
 
-  private IdempotencyGuard guard(IdempotencyGuard.Builder b) {
+  private IdempotencyGuard guard(IdempotencyGuardBuilder b) {
     IdempotencyGuard g = b.build();
     guards.add(g);
     return g;
   }
 
-  private IdempotencyGuard.Builder builder() {
-    return IdempotencyGuard.builder().store(store).namespace(NS).listener(listener).clock(clock).sleeper(d -> {});
+  private IdempotencyGuardBuilder builder() {
+    return IdempotencyGuard.builder().store(store).namespace(NS).listener(listener).ticker(time).sleeper(d -> {});
   }
 
   private static IdempotentCall call(String path) {
@@ -167,7 +168,7 @@ class NoSecretInMessagesTest {
     assertThat(guard.execute(call("deferred-fails"), String.class, () -> "v")).isEqualTo("v");
     int completes = store.completes.get();
     IdempotencyGuardTest.awaitTrue(() -> store.completes.get() >= completes + 1); // tried in the background
-    clock.advance(IdempotencyGuard.DEFAULT_LEASE_TTL);
+    time.advance(IdempotencyGuard.DEFAULT_LEASE_TTL);
     IdempotencyGuardTest.awaitTrue(() -> listener.count("completeFailed") == 1);
     // ...and one still pending when its guard closes.
     IdempotencyGuard closing = guard(builder());
@@ -180,14 +181,16 @@ class NoSecretInMessagesTest {
     // Leases: renewed, a renewal failing, the lease lost to a new owner.
     IdempotencyGuard renewing = guard(builder().leaseTtl(Duration.ofMillis(300)));
     renewing.execute(call("slow"), String.class, () -> {
+      time.advance(Duration.ofMillis(100)); // a renewal period
       IdempotencyGuardTest.awaitTrue(() -> listener.count("leaseRenewed") >= 1);
       store.failRenew = new IdempotencyStoreUnavailableException("timeout");
+      time.advance(Duration.ofMillis(100));
       IdempotencyGuardTest.awaitTrue(() -> listener.count("renewFailed") >= 1);
       store.failRenew = null;
       return "slow";
     });
     renewing.execute(call("taken-over"), String.class, () -> {
-      clock.advance(Duration.ofMillis(300));
+      time.advance(Duration.ofMillis(300));
       tokens.add(SECRET + "thief");
       memory.claim(new RecordId(NS, SCOPE, KEY + "-taken-over"), "", SECRET + "thief", Duration.ofMinutes(1));
       IdempotencyGuardTest.awaitTrue(() -> listener.count("leaseLost") >= 1);
@@ -244,13 +247,13 @@ class NoSecretInMessagesTest {
 
   @Test
   void noAnswerOfTheHttpLayerShowsTheScopeOrTheKey() throws Exception {
-    InMemoryIdempotencyStore small = InMemoryIdempotencyStore.builder().clock(clock).maximumSize(10)
+    InMemoryIdempotencyStore small = InMemoryIdempotencyStore.builder().ticker(time).maximumSize(10)
         .maximumSizePerScope(3).build();
     ScriptedStore scripted = new ScriptedStore(small);
-    IdempotentHttpHandler http = IdempotentHttpHandler.builder(guard(builder().store(scripted)))
+    IdempotencyHttpLayer http = IdempotencyHttpLayer.builder(guard(builder().store(scripted)))
         .maxBodyBytes(64).build();
     List<HttpResponseView> answers = new ArrayList<>();
-    HttpBusinessHandler business = request -> new HttpResponseView(
+    HttpBusinessHandler business = (request, claim) -> new HttpResponseView(
         201, Map.of("Content-Type", List.of("application/json")), "{\"ok\":true}".getBytes(UTF_8));
 
     answers.add(http.handle(request(null, "{}"), business)); // 400: key missing
@@ -259,9 +262,9 @@ class NoSecretInMessagesTest {
     answers.add(http.handle(request(KEY, "{}"), business)); // 201
     answers.add(http.handle(request(KEY, "{}"), business)); // the replay
     answers.add(http.handle(request(KEY, "{\"other\":1}"), business)); // 422
-    answers.add(http.handle(request(KEY + "-running", "{}"), r -> { // 409 inside the first
+    answers.add(http.handle(request(KEY + "-running", "{}"), (r, claim) -> { // 409 inside the first
       answers.add(http.handle(request(KEY + "-running", "{}"), business));
-      return business.handle(r);
+      return business.handle(r, claim);
     }));
     answers.add(http.handle(request(KEY + "-3", "{}"), business)); // the scope's third record
     answers.add(http.handle(request(KEY + "-4", "{}"), business)); // 503: the scope's share is full

@@ -3,9 +3,11 @@ package dev.idempotency.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.idempotency.contract.ReadmeSnippets;
 import dev.idempotency.server.store.IdempotencyStore;
 import dev.idempotency.server.store.InMemoryIdempotencyStore;
 import java.math.BigDecimal;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -50,6 +52,48 @@ class ReadmeGuardExampleTest {
     assertThat(again).isEqualTo(receipt);
     assertThat(charges).hasValue(1);
     guard.close();
+  }
+
+  /** The ledger a payment writes, fenced: it refuses a write older than one it has taken. */
+  static final class Ledger {
+    private long highestToken;
+
+    synchronized Receipt charge(String order, long fencingToken) {
+      if (fencingToken <= highestToken) throw new IllegalStateException("a stale owner's write");
+      highestToken = fencingToken;
+      return new Receipt("ch_" + fencingToken + "_" + order, new BigDecimal("12.50"));
+    }
+  }
+
+  @Test
+  void generalForm() throws Exception {
+    String key = UUID.randomUUID().toString();
+    String userId = "user-1";
+    String order = "ord-1";
+    Ledger ledger = new Ledger();
+    IdempotencyGuard guard = IdempotencyGuard.builder().store(new InMemoryIdempotencyStore()).build();
+
+    // README: general form
+    GuardedResult<Receipt> result = guard.run(
+        IdempotentCall.of(key).withScope(userId),
+        ResultCodec.json(Receipt.class),
+        StorePolicy.<Receipt>storeEveryResult()
+            .storeFailuresWhen(e -> e instanceof CardDeclinedException),
+        claim -> ledger.charge(order, claim.fencingToken()));
+    // README: end
+
+    assertThat(result.replayed()).isFalse();
+    GuardedResult<Receipt> again = guard.run(IdempotentCall.of(key).withScope(userId),
+        ResultCodec.json(Receipt.class), StorePolicy.storeEveryResult(), claim -> ledger.charge(order, 0));
+    assertThat(again).isEqualTo(new GuardedResult<>(result.value(), true));
+    guard.close();
+  }
+
+  @Test
+  void theReadmeShowsThisCode() {
+    assertThat(ReadmeSnippets.assertReadmeShows(
+            Path.of("src/test/java/dev/idempotency/server/ReadmeGuardExampleTest.java"), Path.of("../README.md")))
+        .containsExactly("quickstart", "general form", "policies", "memory store", "lossy store");
   }
 
   @Test

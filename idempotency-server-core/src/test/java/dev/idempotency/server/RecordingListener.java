@@ -10,9 +10,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * {@code toString()}, and for an exception every message of its causes). This class is
  * threadsafe.
  */
-final class RecordingListener implements IdempotencyListener {
-  final List<String> events = new CopyOnWriteArrayList<>();
-  final List<String> shown = new CopyOnWriteArrayList<>();
+public final class RecordingListener implements IdempotencyListener {
+  public final List<String> events = new CopyOnWriteArrayList<>();
+  public final List<String> shown = new CopyOnWriteArrayList<>();
 
   /** What a log line or a message built of {@code arguments} could show. */
   static List<String> shownBy(Object... arguments) {
@@ -36,7 +36,7 @@ final class RecordingListener implements IdempotencyListener {
     shown.addAll(shownBy(arguments));
   }
 
-  long count(String event) {
+  public long count(String event) {
     return events.stream().filter(e -> e.equals(event) || e.startsWith(event + ":")).count();
   }
 

@@ -8,7 +8,7 @@ import dev.idempotency.contract.IdempotencyHeaders;
 import dev.idempotency.examples.jdkhttp.IdempotentExchangeHandler;
 import dev.idempotency.server.IdempotencyGuard;
 import dev.idempotency.server.http.HttpResponseView;
-import dev.idempotency.server.http.IdempotentHttpHandler;
+import dev.idempotency.server.http.IdempotencyHttpLayer;
 import dev.idempotency.server.redis.RedisIdempotencyStore;
 import dev.idempotency.server.store.IdempotencyStore;
 import dev.idempotency.server.store.InMemoryIdempotencyStore;
@@ -134,7 +134,7 @@ public final class DemoServer implements AutoCloseable {
           .namespace(NAMESPACE)
           .leaseTtl(LEASE_TTL)
           .build();
-      IdempotentHttpHandler layer = IdempotentHttpHandler.builder(guard).build();
+      IdempotencyHttpLayer layer = IdempotencyHttpLayer.builder(guard).build();
       // The ledger records each payment under the scope the layer keyed it by.
       Function<HttpExchange, String> scope = IdempotentExchangeHandler::credentialScope;
       this.payments = new PaymentHandler(json, ledger, options.processingDelay, scope);
@@ -254,6 +254,10 @@ public final class DemoServer implements AutoCloseable {
           "fault injected before the payment ran (--fail-before): nothing happened, retry with the same key");
       return;
     }
+    if (!options.guarded) {
+      payments.handle(exchange); // the benchmarks' baseline: no layer
+      return;
+    }
     HttpResponseView answer = idempotent.answer(exchange);
     if (answer.status() == 503) storeUnavailable.incrementAndGet();
     boolean ranNow = answer.status() == 201 && answer.headerValues(IdempotencyHeaders.IDEMPOTENT_REPLAYED).isEmpty();
@@ -346,6 +350,7 @@ public final class DemoServer implements AutoCloseable {
     private final Random random;
     private final int maxConcurrentPayments;
     private final Duration readTimeout;
+    private final boolean guarded;
 
     private Options(Builder b) {
       this.port = b.port;
@@ -356,6 +361,7 @@ public final class DemoServer implements AutoCloseable {
       this.random = b.random;
       this.maxConcurrentPayments = b.maxConcurrentPayments;
       this.readTimeout = b.readTimeout;
+      this.guarded = b.guarded;
     }
 
     public static Builder builder() {
@@ -400,6 +406,7 @@ public final class DemoServer implements AutoCloseable {
       private Random random = new Random();
       private int maxConcurrentPayments = DEFAULT_MAX_CONCURRENT_PAYMENTS;
       private Duration readTimeout = DEFAULT_READ_TIMEOUT;
+      private boolean guarded = true;
 
       private Builder() {}
 
@@ -470,6 +477,17 @@ public final class DemoServer implements AutoCloseable {
           throw new IllegalArgumentException("readTimeout is not positive: " + timeout);
         }
         this.readTimeout = timeout;
+        return this;
+      }
+
+      /**
+       * False serves {@code POST /payments} without the idempotency layer: the same payment code,
+       * ledger, threads, timeouts and cap, every request running the payment. The baseline the
+       * benchmarks measure the guard against; it makes retries pay twice, so never serve it.
+       * Default: true.
+       */
+      public Builder guarded(boolean guarded) {
+        this.guarded = guarded;
         return this;
       }
 

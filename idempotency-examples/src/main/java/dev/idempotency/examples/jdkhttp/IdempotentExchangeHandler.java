@@ -6,10 +6,11 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpPrincipal;
 import dev.idempotency.contract.IdempotencyHeaders;
+import dev.idempotency.server.Claim;
 import dev.idempotency.server.http.HttpBusinessHandler;
 import dev.idempotency.server.http.HttpRequestView;
 import dev.idempotency.server.http.HttpResponseView;
-import dev.idempotency.server.http.IdempotentHttpHandler;
+import dev.idempotency.server.http.IdempotencyHttpLayer;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -37,12 +38,12 @@ import java.util.function.Function;
  * <pre>{@code
  * IdempotencyGuard guard = IdempotencyGuard.builder()
  *     .store(new InMemoryIdempotencyStore()).namespace("payments").build();
- * IdempotentHttpHandler layer = IdempotentHttpHandler.builder(guard).build();
+ * IdempotencyHttpLayer layer = IdempotencyHttpLayer.builder(guard).build();
  * server.createContext("/payments", new IdempotentExchangeHandler(layer, paymentsHandler));
  * }</pre>
  *
  * <p>The wrapped handler is written as usual ({@code sendResponseHeaders}, {@code
- * getResponseBody}). On a method the layer guards ({@link IdempotentHttpHandler#guards}) it sees a
+ * getResponseBody}). On a method the layer guards ({@link IdempotencyHttpLayer#guards}) it sees a
  * stand-in exchange that captures its answer, so the layer can store the answer before it is
  * sent. A repeat of a completed request gets the stored answer with {@code Idempotent-Replayed:
  * true}, and the wrapped handler does not run. A handler that throws gets a 500 answer, and its
@@ -51,7 +52,7 @@ import java.util.function.Function;
  *
  * <p>A guarded request's body and its answer are held in memory (the layer fingerprints the one
  * and stores the other): this suits APIs that take and answer commands, not uploads or streams.
- * At most {@link IdempotentHttpHandler#maxBodyBytes()} + 1 bytes of a body are read, chunked or
+ * At most {@link IdempotencyHttpLayer#maxBodyBytes()} + 1 bytes of a body are read, chunked or
  * not, whatever its {@code Content-Length} says: a longer one is answered 413, and a request
  * without {@code Idempotency-Key} 400 without reading its body at all. Those answers carry {@code
  * Connection: close}, as the rest of the body is still on the connection.
@@ -69,12 +70,12 @@ public final class IdempotentExchangeHandler implements HttpHandler {
   private static final String CREDENTIAL_PREFIX = "credential:";
   private static final byte[] NO_BODY = new byte[0];
 
-  private final IdempotentHttpHandler layer;
+  private final IdempotencyHttpLayer layer;
   private final HttpHandler next;
   private final Function<HttpExchange, String> scope;
 
   /** Wraps {@code next}, scoping keys by {@link #credentialScope(HttpExchange)}. */
-  public IdempotentExchangeHandler(IdempotentHttpHandler layer, HttpHandler next) {
+  public IdempotentExchangeHandler(IdempotencyHttpLayer layer, HttpHandler next) {
     this(layer, next, IdempotentExchangeHandler::credentialScope);
   }
 
@@ -85,7 +86,7 @@ public final class IdempotentExchangeHandler implements HttpHandler {
    *     empty string for one anonymous scope; never null
    */
   public IdempotentExchangeHandler(
-      IdempotentHttpHandler layer, HttpHandler next, Function<HttpExchange, String> scope) {
+      IdempotencyHttpLayer layer, HttpHandler next, Function<HttpExchange, String> scope) {
     this.layer = Objects.requireNonNull(layer, "layer");
     this.next = Objects.requireNonNull(next, "next");
     this.scope = Objects.requireNonNull(scope, "scope");
@@ -120,7 +121,7 @@ public final class IdempotentExchangeHandler implements HttpHandler {
     Headers headers = exchange.getRequestHeaders();
     if (!hasKey(headers)) {
       // The layer answers 400 from the headers alone: no byte of the body is read.
-      HttpResponseView missing = guarded(view(exchange, NO_BODY, callerScope), r -> {
+      HttpResponseView missing = guarded(view(exchange, NO_BODY, callerScope), (r, claim) -> {
         throw new IllegalStateException("the layer ran a request that has no Idempotency-Key");
       });
       return mayHaveBody(headers) ? closing(missing) : missing;
@@ -129,8 +130,10 @@ public final class IdempotentExchangeHandler implements HttpHandler {
     // One byte over the limit is all the layer needs to answer 413.
     int limit = max == Integer.MAX_VALUE ? max : max + 1;
     byte[] body = readAtMost(exchange.getRequestBody(), contentLength(headers), limit);
-    HttpResponseView answer = guarded(
-        view(exchange, body, callerScope), r -> capture(exchange, new ByteArrayInputStream(r.body())));
+    HttpResponseView answer = guarded(view(exchange, body, callerScope), (r, claim) -> {
+      exchange.setAttribute(CLAIM_ATTRIBUTE, claim);
+      return capture(exchange, new ByteArrayInputStream(r.body()));
+    });
     return body.length > max ? closing(answer) : answer;
   }
 
@@ -154,6 +157,20 @@ public final class IdempotentExchangeHandler implements HttpHandler {
 
   private static boolean isFraming(String header) {
     return "Content-Length".equalsIgnoreCase(header) || "Transfer-Encoding".equalsIgnoreCase(header);
+  }
+
+  /**
+   * The exchange attribute that holds the {@link Claim} of a guarded request while the wrapped
+   * handler runs: {@link #claim(HttpExchange)} reads it.
+   */
+  public static final String CLAIM_ATTRIBUTE = Claim.class.getName();
+
+  /**
+   * The claim the request won, for the wrapped handler: hand its {@link Claim#fencingToken()} to
+   * the resource it writes. {@link Claim#UNGUARDED} (token 0) for a method the layer does not guard.
+   */
+  public static Claim claim(HttpExchange exchange) {
+    return exchange.getAttribute(CLAIM_ATTRIBUTE) instanceof Claim claim ? claim : Claim.UNGUARDED;
   }
 
   /**

@@ -4,7 +4,7 @@
  * the handlers of the endpoints that change state.
  *
  * <pre>{@code
- * IdempotentHttpHandler layer = IdempotentHttpHandler.builder(guard).build();
+ * IdempotencyHttpLayer layer = IdempotencyHttpLayer.builder(guard).build();
  * server.createContext("/orders", new IdempotentExchangeHandler(layer, ordersHandler));
  * }</pre>
  */

@@ -1,9 +1,10 @@
 package dev.idempotency.examples.servlet;
 
 import dev.idempotency.contract.IdempotencyHeaders;
+import dev.idempotency.server.Claim;
 import dev.idempotency.server.http.HttpRequestView;
 import dev.idempotency.server.http.HttpResponseView;
-import dev.idempotency.server.http.IdempotentHttpHandler;
+import dev.idempotency.server.http.IdempotencyHttpLayer;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ReadListener;
@@ -49,19 +50,19 @@ import java.util.function.Function;
  * servlets it maps to (Jetty, Tomcat, Spring Boot). Copy this one file into your service.
  *
  * <pre>{@code
- * IdempotentHttpHandler layer = IdempotentHttpHandler.builder(guard).build();
+ * IdempotencyHttpLayer layer = IdempotencyHttpLayer.builder(guard).build();
  * context.addFilter(new FilterHolder(new IdempotencyFilter(layer)), "/payments/*",
  *     EnumSet.of(DispatcherType.REQUEST));
  * }</pre>
  *
- * <p>On a method the layer guards ({@link IdempotentHttpHandler#guards}) the request body is read
+ * <p>On a method the layer guards ({@link IdempotencyHttpLayer#guards}) the request body is read
  * once and handed to the servlet again, and the servlet's answer is captured by an {@link
  * HttpServletResponseWrapper} so that the layer can store it before it is sent. A repeat of a
  * completed request gets the stored answer with {@code Idempotent-Replayed: true} and the servlet
  * does not run. An exception from the servlet releases the claim (a retry runs it again) and
  * propagates to the container. Requests with any other method pass to the servlet untouched.
  *
- * <p>At most {@link IdempotentHttpHandler#maxBodyBytes()} + 1 bytes of a body are read, chunked or
+ * <p>At most {@link IdempotencyHttpLayer#maxBodyBytes()} + 1 bytes of a body are read, chunked or
  * not, whatever its {@code Content-Length} says: a longer one is answered 413, and a request
  * without {@code Idempotency-Key} 400 without reading its body at all. Those answers carry {@code
  * Connection: close}, as the rest of the body is still on the connection.
@@ -74,11 +75,11 @@ import java.util.function.Function;
 public final class IdempotencyFilter implements Filter {
   private static final byte[] NO_BODY = new byte[0];
 
-  private final IdempotentHttpHandler layer;
+  private final IdempotencyHttpLayer layer;
   private final Function<HttpServletRequest, String> scope;
 
   /** A filter scoping keys by the authenticated principal. */
-  public IdempotencyFilter(IdempotentHttpHandler layer) {
+  public IdempotencyFilter(IdempotencyHttpLayer layer) {
     this(layer, IdempotencyFilter::principalName);
   }
 
@@ -88,9 +89,23 @@ public final class IdempotencyFilter implements Filter {
    * @param scope the caller scope of a request (an authenticated principal or tenant); the empty
    *     string for one anonymous scope; never null
    */
-  public IdempotencyFilter(IdempotentHttpHandler layer, Function<HttpServletRequest, String> scope) {
+  public IdempotencyFilter(IdempotencyHttpLayer layer, Function<HttpServletRequest, String> scope) {
     this.layer = Objects.requireNonNull(layer, "layer");
     this.scope = Objects.requireNonNull(scope, "scope");
+  }
+
+  /**
+   * The request attribute that holds the {@link Claim} of a guarded request while the servlet runs:
+   * {@link #claim(ServletRequest)} reads it.
+   */
+  public static final String CLAIM_ATTRIBUTE = Claim.class.getName();
+
+  /**
+   * The claim the request won, for the servlet: hand its {@link Claim#fencingToken()} to the
+   * resource it writes. {@link Claim#UNGUARDED} (token 0) for a method the layer does not guard.
+   */
+  public static Claim claim(ServletRequest request) {
+    return request.getAttribute(CLAIM_ATTRIBUTE) instanceof Claim claim ? claim : Claim.UNGUARDED;
   }
 
   /** The authenticated principal's name, or the empty string when there is none. */
@@ -130,10 +145,12 @@ public final class IdempotencyFilter implements Filter {
 
     HttpResponseView answer;
     try {
-      answer = layer.handle(view, v -> {
+      answer = layer.handle(view, (v, claim) -> {
         if (!keyed) throw new IllegalStateException("the layer ran a request that has no Idempotency-Key");
         CapturingResponse captured = new CapturingResponse(response);
-        chain.doFilter(new CachedBodyRequest(request, body), captured);
+        CachedBodyRequest cached = new CachedBodyRequest(request, body);
+        cached.setAttribute(CLAIM_ATTRIBUTE, claim);
+        chain.doFilter(cached, captured);
         return captured.toView();
       });
     } catch (IOException | ServletException | RuntimeException e) {

@@ -9,7 +9,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.idempotency.examples.RawHttp;
 import dev.idempotency.server.IdempotencyGuard;
 import dev.idempotency.server.IdempotencyListener;
-import dev.idempotency.server.http.IdempotentHttpHandler;
+import dev.idempotency.server.http.IdempotencyHttpLayer;
 import dev.idempotency.server.store.InMemoryIdempotencyStore;
 import dev.idempotency.server.store.RecordId;
 import java.io.ByteArrayInputStream;
@@ -69,7 +69,7 @@ class IdempotentExchangeHandlerTest {
         .store(new InMemoryIdempotencyStore())
         .namespace("orders")
         .build();
-    IdempotentHttpHandler layer = IdempotentHttpHandler.builder(guard).build();
+    IdempotencyHttpLayer layer = IdempotencyHttpLayer.builder(guard).build();
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     server.createContext("/orders", new IdempotentExchangeHandler(layer, this::createOrder));
     server.start();
@@ -169,7 +169,7 @@ class IdempotentExchangeHandlerTest {
         .store(new InMemoryIdempotencyStore())
         .namespace("small")
         .build();
-    IdempotentHttpHandler layer = IdempotentHttpHandler.builder(guard).maxBodyBytes(8).build();
+    IdempotencyHttpLayer layer = IdempotencyHttpLayer.builder(guard).maxBodyBytes(8).build();
     server.createContext("/small", new IdempotentExchangeHandler(layer, this::createOrder));
     URI small = orders.resolve("/small");
 
@@ -217,7 +217,7 @@ class IdempotentExchangeHandlerTest {
           }
         })
         .build();
-    server.createContext("/heard", new IdempotentExchangeHandler(IdempotentHttpHandler.builder(guard).build(), this::createOrder));
+    server.createContext("/heard", new IdempotentExchangeHandler(IdempotencyHttpLayer.builder(guard).build(), this::createOrder));
     HttpRequest request = HttpRequest.newBuilder(orders.resolve("/heard"))
         .header("Idempotency-Key", UUID.randomUUID().toString())
         .header("Authorization", "Bearer tok-secret-42")
@@ -280,7 +280,7 @@ class IdempotentExchangeHandlerTest {
         .store(new InMemoryIdempotencyStore())
         .namespace("limited")
         .build();
-    IdempotentHttpHandler layer = IdempotentHttpHandler.builder(guard).maxBodyBytes(LIMIT).build();
+    IdempotencyHttpLayer layer = IdempotencyHttpLayer.builder(guard).maxBodyBytes(LIMIT).build();
     server.createContext(path, new IdempotentExchangeHandler(layer, handler)).getFilters().add(new Filter() {
       @Override
       public void doFilter(HttpExchange exchange, Chain chain) throws IOException {

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.idempotency.examples.RawHttp;
 import dev.idempotency.server.IdempotencyGuard;
-import dev.idempotency.server.http.IdempotentHttpHandler;
+import dev.idempotency.server.http.IdempotencyHttpLayer;
 import dev.idempotency.server.store.InMemoryIdempotencyStore;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.FilterChain;
@@ -139,7 +139,7 @@ class IdempotencyFilterJettyTest {
         .store(new InMemoryIdempotencyStore())
         .namespace("payments")
         .build();
-    IdempotentHttpHandler layer = IdempotentHttpHandler.builder(guard).build();
+    IdempotencyHttpLayer layer = IdempotencyHttpLayer.builder(guard).build();
     ServletContextHandler context = new ServletContextHandler();
     context.addFilter(new FilterHolder(new IdempotencyFilter(layer)), "/payments/*",
         EnumSet.of(DispatcherType.REQUEST));
@@ -147,7 +147,7 @@ class IdempotencyFilterJettyTest {
 
     // The same servlet behind a LIMIT-byte body limit, and a filter in front of it all that counts
     // the body bytes read from the container's own stream.
-    IdempotentHttpHandler limited = IdempotentHttpHandler.builder(guard).maxBodyBytes(LIMIT).build();
+    IdempotencyHttpLayer limited = IdempotencyHttpLayer.builder(guard).maxBodyBytes(LIMIT).build();
     context.addFilter(new FilterHolder(new CountingFilter()), "/limited/*", EnumSet.of(DispatcherType.REQUEST));
     context.addFilter(new FilterHolder(new IdempotencyFilter(limited)), "/limited/*",
         EnumSet.of(DispatcherType.REQUEST));

@@ -105,8 +105,14 @@ final class ResponseCodec implements ResultCodec<HttpResponseView> {
    */
   @Override
   public HttpResponseView decode(byte[] bytes) {
-    Objects.requireNonNull(bytes, "bytes");
-    ByteBuffer in = ByteBuffer.wrap(bytes);
+    return decode(bytes, 0, Objects.requireNonNull(bytes, "bytes").length);
+  }
+
+  /** Decodes in place, without copying the slice: a replay reads past the guard's tag byte. */
+  @Override
+  public HttpResponseView decode(byte[] bytes, int offset, int length) {
+    Objects.checkFromIndexSize(offset, length, bytes.length);
+    ByteBuffer in = ByteBuffer.wrap(bytes, offset, length);
     try {
       byte version = in.get();
       if (version != VERSION) {

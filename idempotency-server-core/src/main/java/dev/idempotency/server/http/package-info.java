@@ -3,17 +3,19 @@
  *
  * <p>An integration does three things per request: it builds an {@link
  * dev.idempotency.server.http.HttpRequestView} from its framework's request, calls {@link
- * dev.idempotency.server.http.IdempotentHttpHandler#handle}, and writes the {@link
+ * dev.idempotency.server.http.IdempotencyHttpLayer#handle}, and writes the {@link
  * dev.idempotency.server.http.HttpResponseView} it gets back. The business code is an {@link
- * dev.idempotency.server.http.HttpBusinessHandler} that takes the view and returns a view. With
+ * dev.idempotency.server.http.HttpBusinessHandler} that takes the view and the request's claim
+ * (its fencing token) and returns a view. With
  * the JDK's {@code com.sun.net.httpserver}:
  *
  * <pre>{@code
- * IdempotentHttpHandler idempotent = IdempotentHttpHandler.builder(guard).build();
+ * IdempotencyHttpLayer layer = IdempotencyHttpLayer.builder(guard).build();
  *
  * server.createContext("/orders", exchange -> {
  *   // 1. The request: read at most maxBodyBytes() + 1 bytes; a longer body is answered 413.
- *   byte[] body = exchange.getRequestBody().readNBytes(idempotent.maxBodyBytes() + 1);
+ *   //    (A method the layer does not guard, layer.guards(method) == false, needs no buffering.)
+ *   byte[] body = exchange.getRequestBody().readNBytes(layer.maxBodyBytes() + 1);
  *   HttpRequestView request = new HttpRequestView(
  *       exchange.getRequestMethod(),
  *       exchange.getRequestURI().getRawPath()
@@ -25,7 +27,7 @@
  *   // 2. The guarded call.
  *   HttpResponseView response;
  *   try {
- *     response = idempotent.handle(request, orders::create);
+ *     response = layer.handle(request, (r, claim) -> orders.create(r, claim.fencingToken()));
  *   } catch (Exception e) {
  *     response = new HttpResponseView(500, Map.of(), new byte[0]);   // nothing was stored
  *   }

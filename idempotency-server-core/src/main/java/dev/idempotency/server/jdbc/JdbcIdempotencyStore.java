@@ -1,8 +1,8 @@
 package dev.idempotency.server.jdbc;
 
-import dev.idempotency.server.IdempotencyStoreUnavailableException;
 import dev.idempotency.server.store.ClaimResult;
 import dev.idempotency.server.store.IdempotencyStore;
+import dev.idempotency.server.store.IdempotencyStoreUnavailableException;
 import dev.idempotency.server.store.RecordId;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -104,18 +104,14 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     return table.name();
   }
 
-  /** One statement; a second one in one claim of {@code sweepEvery}, and in a race (see above). */
+  /**
+   * One statement; a second one in one claim of {@code sweepEvery}, and in a race (see above). An
+   * acquired claim's fencing token is drawn from the table's sequence by the claim's statement, so
+   * it is strictly greater than every token drawn before it, across lease expiries, releases and
+   * restarts of the database.
+   */
   @Override
   public ClaimResult claim(RecordId id, String fingerprint, String ownerToken, Duration leaseTtl) {
-    return claimFenced(id, fingerprint, ownerToken, leaseTtl).result();
-  }
-
-  /**
-   * {@link #claim}, with the fencing token of an acquired claim: drawn from the table's sequence
-   * by the claim's statement, so it is strictly greater than every token drawn before it, across
-   * lease expiries, releases and restarts of the database. 0 unless acquired.
-   */
-  RecordTable.Fenced claimFenced(RecordId id, String fingerprint, String ownerToken, Duration leaseTtl) {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(fingerprint, "fingerprint");
     Objects.requireNonNull(ownerToken, "ownerToken");
@@ -125,18 +121,18 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     byte[] token = RecordDigest.of(ownerToken);
     boolean sweep = sweepEvery > 0 && claims.incrementAndGet() % sweepEvery == 0;
     return run("claim", c -> {
-      RecordTable.Fenced answer = claimOnce(c, key, fp, token, ownerToken, lease);
+      ClaimResult answer = claimOnce(c, key, fp, token, ownerToken, lease);
       if (sweep) sweepQuietly(c);
       return answer;
     });
   }
 
-  private RecordTable.Fenced claimOnce(Connection c, byte[] key, byte[] fp, byte[] token,
+  private ClaimResult claimOnce(Connection c, byte[] key, byte[] fp, byte[] token,
       String ownerToken, long lease) throws SQLException {
     SQLException conflict = null;
     for (int attempt = 1; attempt <= CLAIM_ATTEMPTS; attempt++) {
       try {
-        RecordTable.Fenced answer = table.claim(c, timeoutSeconds, key, fp, token, ownerToken, lease);
+        ClaimResult answer = table.claim(c, timeoutSeconds, key, fp, token, ownerToken, lease);
         if (answer != null) return answer;
       } catch (SQLException e) {
         if (!isSerializationFailure(e)) throw e;

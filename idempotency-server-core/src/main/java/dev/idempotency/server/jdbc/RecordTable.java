@@ -169,14 +169,11 @@ final class RecordTable {
         + " FROM live l, p";
   }
 
-  /** A claim's answer and, when acquired, its fencing token (0 otherwise). */
-  record Fenced(ClaimResult result, long fencingToken) {}
-
   /**
    * Runs the claim once: its answer, or null when this statement's snapshot could not see the row
    * that stopped it (see {@link #claimSql}); run it again then.
    */
-  Fenced claim(Connection c, int timeoutSeconds, byte[] id, byte[] fingerprint, byte[] ownerToken,
+  ClaimResult claim(Connection c, int timeoutSeconds, byte[] id, byte[] fingerprint, byte[] ownerToken,
       String token, long leaseMillis) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(claimSql)) {
       ps.setQueryTimeout(timeoutSeconds);
@@ -187,12 +184,11 @@ final class RecordTable {
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) return null;
         String outcome = rs.getString(1);
-        Fenced answer = switch (outcome == null ? "" : outcome) {
-          case "a" -> new Fenced(new ClaimResult.Acquired(token), rs.getLong(2));
-          case "c" -> new Fenced(new ClaimResult.Completed(notNull(rs.getBytes(3), "result")), 0);
-          case "p" -> new Fenced(
-              new ClaimResult.InProgress(Duration.ofNanos(Math.max(0, rs.getLong(4)) * 1_000)), 0);
-          case "m" -> new Fenced(new ClaimResult.FingerprintMismatch(), 0);
+        ClaimResult answer = switch (outcome == null ? "" : outcome) {
+          case "a" -> new ClaimResult.Acquired(token, rs.getLong(2));
+          case "c" -> new ClaimResult.Completed(notNull(rs.getBytes(3), "result"));
+          case "p" -> new ClaimResult.InProgress(Duration.ofNanos(Math.max(0, rs.getLong(4)) * 1_000));
+          case "m" -> new ClaimResult.FingerprintMismatch();
           default -> throw new SQLNonTransientException("the claim answered outcome " + outcome);
         };
         if (rs.next()) throw new SQLNonTransientException("the claim answered more than one row");

@@ -1,8 +1,8 @@
 package dev.idempotency.server.redis;
 
-import dev.idempotency.server.IdempotencyStoreUnavailableException;
 import dev.idempotency.server.store.ClaimResult;
 import dev.idempotency.server.store.IdempotencyStore;
+import dev.idempotency.server.store.IdempotencyStoreUnavailableException;
 import dev.idempotency.server.store.RecordId;
 import java.lang.System.Logger.Level;
 import java.net.ConnectException;
@@ -138,7 +138,9 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
         && tag.length == 1) {
       switch (tag[0]) {
         case 'A':
-          if (list.size() == 1) return new ClaimResult.Acquired(ownerToken);
+          if (list.size() == 2 && list.get(1) instanceof Long fence && fence > 0) {
+            return new ClaimResult.Acquired(ownerToken, fence);
+          }
           break;
         case 'C':
           if (list.size() == 2 && list.get(1) instanceof byte[] result) {

@@ -1,6 +1,6 @@
 package dev.idempotency.server.redis;
 
-import dev.idempotency.server.IdempotencyStoreUnavailableException;
+import dev.idempotency.server.store.IdempotencyStoreUnavailableException;
 
 /**
  * Redis is configured so that it may evict records ({@code maxmemory-policy} is not

@@ -13,10 +13,23 @@ public sealed interface ClaimResult
         ClaimResult.Completed,
         ClaimResult.FingerprintMismatch {
 
-  /** The record was absent (or its lease had expired): the caller now owns it and runs the work. */
-  record Acquired(String ownerToken) implements ClaimResult {
+  /**
+   * The record was absent (or its lease had expired): the caller now owns it and runs the work.
+   *
+   * @param ownerToken the caller's token, echoed
+   * @param fencingToken positive, and strictly greater than the fencing token of every earlier
+   *     owner of this record in this store (each store documents what its tokens survive)
+   */
+  record Acquired(String ownerToken, long fencingToken) implements ClaimResult {
     public Acquired {
       Objects.requireNonNull(ownerToken, "ownerToken");
+      if (fencingToken <= 0) throw new IllegalArgumentException("fencingToken must be positive: " + fencingToken);
+    }
+
+    /** Without the owner token: it is a secret of the server, kept out of logs. */
+    @Override
+    public String toString() {
+      return "Acquired[fencingToken=" + fencingToken + "]";
     }
   }
 

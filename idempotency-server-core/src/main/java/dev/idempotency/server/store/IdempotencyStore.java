@@ -20,8 +20,8 @@ import java.time.Duration;
  * fingerprint (the empty string) matches only requests without one.
  *
  * <p>Implementations are threadsafe. Every method throws
- * {@link dev.idempotency.server.IdempotencyStoreUnavailableException} (or its subclass
- * {@link dev.idempotency.server.IdempotencyCapacityExceededException}) when the store cannot
+ * {@link dev.idempotency.server.store.IdempotencyStoreUnavailableException} (or its subclass
+ * {@link dev.idempotency.server.store.IdempotencyCapacityExceededException}) when the store cannot
  * answer; they never answer "acquired" when they do not know.
  */
 public interface IdempotencyStore {

@@ -1,7 +1,6 @@
 package dev.idempotency.server.store;
 
-import dev.idempotency.server.IdempotencyCapacityExceededException;
-import java.time.Clock;
+import dev.idempotency.contract.Ticker;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -10,6 +9,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -18,9 +18,17 @@ import java.util.concurrent.locks.ReentrantLock;
  * An {@link IdempotencyStore} in this JVM's heap, for a single instance of a service (several
  * instances need a shared store such as Redis).
  *
- * <p>Every record expires by the injected {@link Clock}: a claim when its lease TTL passes, a
- * completed record when its retention passes. An expired record is absent: the next claim acquires
- * it, and the old owner's {@code complete}, {@code renew} and {@code release} answer false.
+ * <p>Every record expires by the injected {@link Ticker}, to the millisecond: a claim when its lease
+ * TTL passes, a completed record when its retention passes. An expired record is absent: the next
+ * claim acquires it, and the old owner's {@code complete}, {@code renew} and {@code release} answer
+ * false.
+ *
+ * <p><b>Fencing tokens.</b> Each claim acquired gets the next of one counter of the store, which
+ * starts at the wall clock's microseconds since the epoch when the store is made: tokens increase
+ * strictly across every owner of every record while the process lives, a lease that expires
+ * included, and a store made after a restart starts above the tokens of the one before, as long as
+ * that one acquired fewer than a million claims a second on average and the wall clock did not
+ * step back between the two. The records themselves do not survive a restart.
  *
  * <p><b>Bounds.</b> The store holds at most {@link Builder#maximumSize(int) maximumSize} records,
  * claims and completed records together, and each scope (the namespace and scope of a
@@ -51,7 +59,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code expireAfterWrite} keeps it: a guard gives all its records one lease TTL and one
  * retention, so records written later expire later, and a FIFO queue per kind (claims, completed
  * records) holds them in deadline order at O(1) per write. A record whose deadline is earlier than
- * the last one queued (another TTL, a clock set back) goes to an ordered set instead, so the order
+ * the last one queued (another TTL) goes to an ordered set instead, so the order
  * stays exact whatever the TTLs. A record replaced or removed is marked and dropped from its queue
  * when it reaches the head. One claim in eight drops a few expired records (no thread, no timer),
  * one thread at a time; a claim that finds no room drops them all first. Caffeine was the first
@@ -103,7 +111,9 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   // whole store (the global count bounds it then, and a full store may still evict early).
   private final int scopeLimit;
   private final EvictionListener evictionListener; // null: completed records live out their retention
-  private final Clock clock;
+  private final Ticker ticker;
+  private final long origin; // the ticker's reading when the store was made: times count from it
+  private final AtomicLong fencingTokens;
   private final ConcurrentHashMap<RecordId, Entry> records = new ConcurrentHashMap<>();
   // The records of each scope, claims about to insert included; a counter leaves when it is zero.
   private final ConcurrentHashMap<ScopeKey, ScopeCount> scopes = new ConcurrentHashMap<>();
@@ -118,7 +128,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
   /**
    * A store with the defaults: {@link #DEFAULT_MAXIMUM_SIZE} records, a tenth of them per scope,
-   * no early eviction, the system UTC clock.
+   * no early eviction, the system ticker.
    */
   public InMemoryIdempotencyStore() {
     this(builder());
@@ -131,7 +141,9 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         : builder.maximumSizePerScope;
     this.scopeLimit = maximumSizePerScope == maximumSize ? Integer.MAX_VALUE : maximumSizePerScope;
     this.evictionListener = builder.evictionListener;
-    this.clock = builder.clock;
+    this.ticker = builder.ticker;
+    this.origin = ticker.read();
+    this.fencingTokens = new AtomicLong(TimeUnit.MILLISECONDS.toMicros(System.currentTimeMillis()));
   }
 
   public static Builder builder() {
@@ -182,7 +194,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
   /** Drops every expired record now; claims do this a few at a time anyway. */
   public void cleanUp() {
-    dropExpired(clock.millis());
+    dropExpired(now());
   }
 
   @Override
@@ -191,7 +203,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     Objects.requireNonNull(fingerprint, "fingerprint");
     Objects.requireNonNull(ownerToken, "ownerToken");
     long ttl = ttlMillis(leaseTtl, "leaseTtl");
-    long now = clock.millis();
+    long now = now();
     if ((id.hashCode() & (SWEEP_EVERY - 1)) == 0) sweepSome(now);
     while (true) {
       Entry e = records.get(id);
@@ -213,7 +225,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
       Entry claim = new Entry(id, fingerprint, ownerToken, null, saturatedAdd(now, ttl), scope);
       if (records.putIfAbsent(id, claim) == null) {
         leases.add(claim);
-        return new ClaimResult.Acquired(ownerToken);
+        return new ClaimResult.Acquired(ownerToken, fencingTokens.incrementAndGet());
       }
       // Another claim came first: give the slots back, answer from its record.
       size.decrementAndGet();
@@ -234,7 +246,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     Objects.requireNonNull(result, "result");
     long ttl = ttlMillis(retention, "retention");
     byte[] copy = result.clone();
-    long now = clock.millis();
+    long now = now();
     while (true) {
       Entry e = owned(id, ownerToken, now);
       if (e == null) return false;
@@ -252,7 +264,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(ownerToken, "ownerToken");
     long ttl = ttlMillis(leaseTtl, "leaseTtl");
-    long now = clock.millis();
+    long now = now();
     while (true) {
       Entry e = owned(id, ownerToken, now);
       if (e == null) return false;
@@ -269,7 +281,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   public boolean release(RecordId id, String ownerToken) {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(ownerToken, "ownerToken");
-    long now = clock.millis();
+    long now = now();
     while (true) {
       Entry e = owned(id, ownerToken, now);
       if (e == null) return false;
@@ -392,18 +404,26 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     boolean room;
     sweepLock.lock();
     try {
-      leases.sweep(now, Integer.MAX_VALUE, Integer.MAX_VALUE);
-      retained.sweep(now, Integer.MAX_VALUE, Integer.MAX_VALUE);
-      while (evictionListener != null && size.get() >= maximumSize) {
-        Entry oldest = retained.pollEarliestLive();
-        if (oldest == null) break; // every record is a live claim
-        if (records.remove(oldest.id, oldest)) {
-          removed(oldest);
-          if (evicted == null) evicted = new ArrayList<>(1);
-          evicted.add(oldest);
+      int dropped = leases.sweep(now, Integer.MAX_VALUE, Integer.MAX_VALUE)
+          + retained.sweep(now, Integer.MAX_VALUE, Integer.MAX_VALUE);
+      // Room was made if the store was seen below its bound or a record left, even if a claim on
+      // another thread took that slot since: the caller tries again (and makes room again),
+      // rather than refusing a store that had some.
+      room = dropped > 0;
+      while (!room) {
+        if (size.get() < maximumSize) {
+          room = true;
+        } else {
+          Entry oldest = evictionListener == null ? null : retained.pollEarliestLive();
+          if (oldest == null) break; // every record is a live claim, or kept for its retention
+          if (records.remove(oldest.id, oldest)) {
+            removed(oldest);
+            if (evicted == null) evicted = new ArrayList<>(1);
+            evicted.add(oldest);
+            room = true;
+          }
         }
       }
-      room = size.get() < maximumSize;
     } finally {
       sweepLock.unlock();
     }
@@ -417,6 +437,11 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
       }
     }
     return room;
+  }
+
+  /** Milliseconds since the store was made, by its ticker: never wraps, never goes back. */
+  private long now() {
+    return TimeUnit.NANOSECONDS.toMillis(ticker.read() - origin);
   }
 
   private static long ttlMillis(Duration ttl, String name) {
@@ -477,7 +502,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     }
 
     /** Drops up to {@code maxExpired} expired records from each structure; the lock is held. */
-    void sweep(long now, int maxExpired, int maxPolls) {
+    int sweep(long now, int maxExpired, int maxPolls) {
       int expired = 0;
       for (int polls = 0; expired < maxExpired && polls < maxPolls; polls++) {
         Entry head = inOrder.peek();
@@ -488,16 +513,17 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
           expired++;
         }
       }
-      expired = 0;
-      for (int polls = 0; expired < maxExpired && polls < maxPolls; polls++) {
+      int expiredOutOfOrder = 0;
+      for (int polls = 0; expiredOutOfOrder < maxExpired && polls < maxPolls; polls++) {
         Slot first = outOfOrder.isEmpty() ? null : outOfOrder.first();
         if (first == null || (!first.entry.dead && first.at > now)) break;
         outOfOrder.remove(first);
         if (!first.entry.dead) {
           expire(first.entry);
-          expired++;
+          expiredOutOfOrder++;
         }
       }
+      return expired + expiredOutOfOrder;
     }
 
     /** Removes and returns the live record with the earliest deadline, or null; the lock is held. */
@@ -538,7 +564,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     final String fingerprint;
     final String token;
     final byte[] result;
-    final long expiresAt; // millis by the clock
+    final long expiresAt; // millis since the store was made
     final ScopeCount scope; // the counter that holds this record's slot, handed on to its successors
     // Set once the map no longer holds this record (replaced or removed), so the queues forget it.
     // A plain field: a sweeper that reads it late only checks the record's deadline first, and a
@@ -626,7 +652,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   public interface EvictionListener {
     /**
      * @param id the record evicted (its {@code toString} shows digests, not the scope or the key)
-     * @param retentionLeft how much of its retention was left, by the store's clock
+     * @param retentionLeft how much of its retention was left, by the store's ticker
      */
     void evicted(RecordId id, Duration retentionLeft);
   }
@@ -638,7 +664,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     private int maximumSize = DEFAULT_MAXIMUM_SIZE;
     private int maximumSizePerScope; // 0: the default share of maximumSize
     private EvictionListener evictionListener;
-    private Clock clock = Clock.systemUTC();
+    private Ticker ticker = Ticker.system();
 
     private Builder() {}
 
@@ -682,9 +708,9 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
       return this;
     }
 
-    /** The clock that expires records. Default {@link Clock#systemUTC()}; tests pass a fake one. */
-    public Builder clock(Clock clock) {
-      this.clock = Objects.requireNonNull(clock, "clock");
+    /** The time source that expires records. Default {@link Ticker#system()}; tests pass a fake one. */
+    public Builder ticker(Ticker ticker) {
+      this.ticker = Objects.requireNonNull(ticker, "ticker");
       return this;
     }
 

@@ -3,8 +3,10 @@ package dev.idempotency.server.http;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.idempotency.contract.ReadmeSnippets;
 import dev.idempotency.server.IdempotencyGuard;
 import dev.idempotency.server.store.InMemoryIdempotencyStore;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -14,7 +16,8 @@ import org.junit.jupiter.api.Test;
 class ReadmeHttpLayerExampleTest {
   private final AtomicInteger orders = new AtomicInteger();
 
-  private byte[] createOrder(byte[] body) {
+  private byte[] createOrder(byte[] body, long fencingToken) {
+    assertThat(fencingToken).isPositive();
     return ("{\"order\":" + orders.incrementAndGet() + "}").getBytes(UTF_8);
   }
 
@@ -24,23 +27,23 @@ class ReadmeHttpLayerExampleTest {
     byte[] body = "{\"item\":\"book\"}".getBytes(UTF_8);
     String user = "alice";
 
-    // README snippet start
+    // README: http layer
     IdempotencyGuard guard = IdempotencyGuard.builder()
         .store(new InMemoryIdempotencyStore())
         .namespace("orders")
         .build();
-    IdempotentHttpHandler idempotent = IdempotentHttpHandler.builder(guard)
+    IdempotencyHttpLayer layer = IdempotencyHttpLayer.builder(guard)
         .storeHeaders("ETag")             // Content-Type and Location are always stored
         .build();
 
     // Per request: the framework's request as a view, the business code, the view to write back.
     HttpRequestView request = new HttpRequestView(
         "POST", "/orders", Map.of("Idempotency-Key", List.of(key)), body, user);
-    HttpResponseView response = idempotent.handle(request, r -> new HttpResponseView(
-        201, Map.of("Content-Type", List.of("application/json")), createOrder(r.body())));
-    // README snippet end
+    HttpResponseView response = layer.handle(request, (r, claim) -> new HttpResponseView(
+        201, Map.of("Content-Type", List.of("application/json")), createOrder(r.body(), claim.fencingToken())));
+    // README: end
 
-    HttpResponseView again = idempotent.handle(request, r -> {
+    HttpResponseView again = layer.handle(request, (r, claim) -> {
       throw new AssertionError("a repeat must not run the business code");
     });
     assertThat(response.status()).isEqualTo(201);
@@ -48,5 +51,13 @@ class ReadmeHttpLayerExampleTest {
     assertThat(again.headerValues("Idempotent-Replayed")).containsExactly("true");
     assertThat(orders).hasValue(1);
     guard.close();
+  }
+
+  @Test
+  void theReadmeShowsThisCode() {
+    assertThat(ReadmeSnippets.assertReadmeShows(
+            Path.of("src/test/java/dev/idempotency/server/http/ReadmeHttpLayerExampleTest.java"),
+            Path.of("../README.md")))
+        .containsExactly("http layer");
   }
 }

@@ -3,9 +3,9 @@ package dev.idempotency.server.http;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.idempotency.contract.FakeTime;
 import dev.idempotency.contract.ProblemType;
 import dev.idempotency.server.IdempotencyGuard;
-import dev.idempotency.server.store.FakeClock;
 import dev.idempotency.server.store.InMemoryIdempotencyStore;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,16 +29,16 @@ class ScopeFloodTest {
   private static final String PAYMENT = "{\"amountCents\":1250}";
   private static final int FLOOD = 101_000;
 
-  private final FakeClock clock = new FakeClock();
-  private final InMemoryIdempotencyStore store = InMemoryIdempotencyStore.builder().clock(clock).build();
+  private final FakeTime time = new FakeTime();
+  private final InMemoryIdempotencyStore store = InMemoryIdempotencyStore.builder().ticker(time).build();
   private final IdempotencyGuard guard =
-      IdempotencyGuard.builder().store(store).namespace("payments").clock(clock).build();
-  private final IdempotentHttpHandler http = IdempotentHttpHandler.builder(guard).build();
+      IdempotencyGuard.builder().store(store).namespace("payments").ticker(time).build();
+  private final IdempotencyHttpLayer http = IdempotencyHttpLayer.builder(guard).build();
   // How often the payment code ran, per scope: the effect, not the answers.
   private final Map<String, AtomicInteger> payments = new ConcurrentHashMap<>();
 
   private final HttpBusinessHandler pay =
-      request -> {
+      (request, claim) -> {
         int n = payments.computeIfAbsent(request.scope(), s -> new AtomicInteger()).incrementAndGet();
         return new HttpResponseView(
             201,
@@ -57,13 +57,13 @@ class ScopeFloodTest {
     assertThat(paid.status()).isEqualTo(201);
 
     // 101,000 fresh keys from another scope, in 8.4 s by the clock.
-    long floodStart = clock.millis();
+    long floodStart = time.read();
     int created = 0;
     int refused = 0; // 503 with Retry-After: 1
     HttpResponseView firstRefusal = null;
     List<HttpResponseView> others = new ArrayList<>();
     for (int i = 0; i < FLOOD; i++) {
-      if (i % 12 == 0) clock.advance(Duration.ofMillis(1));
+      if (i % 12 == 0) time.advance(Duration.ofMillis(1));
       HttpResponseView answer = http.handle(post("flood-" + i, FLOODER), pay);
       if (answer.status() == 201) {
         created++;
@@ -74,7 +74,7 @@ class ScopeFloodTest {
         others.add(answer);
       }
     }
-    assertThat(clock.millis() - floodStart).isEqualTo((FLOOD + 11) / 12);
+    assertThat(Duration.ofNanos(time.read() - floodStart).toMillis()).isEqualTo((FLOOD + 11) / 12);
 
     // The victim's retry of K, within the retention: the stored answer; the payment ran once.
     HttpResponseView retry = http.handle(post("victim-key-K", VICTIM), pay);
@@ -89,7 +89,7 @@ class ScopeFloodTest {
     assertThat(refused).isEqualTo(FLOOD - 10_000);
     assertThat(payments.get(FLOODER)).hasValue(10_000);
     assertThat(others).isEmpty();
-    IdempotentHttpHandlerTest.assertProblem(firstRefusal, 503, ProblemType.STORE_UNAVAILABLE);
+    IdempotencyHttpLayerTest.assertProblem(firstRefusal, 503, ProblemType.STORE_UNAVAILABLE);
     assertThat(new String(firstRefusal.body(), UTF_8)).contains("no room for a new key");
 
     // A third scope is untouched: fresh 201s, and its own replays.

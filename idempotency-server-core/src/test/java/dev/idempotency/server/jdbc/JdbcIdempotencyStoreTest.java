@@ -1,10 +1,12 @@
 package dev.idempotency.server.jdbc;
 
+import static dev.idempotency.server.store.ClaimAssertions.acquiredBy;
+import static dev.idempotency.server.store.ClaimAssertions.fencingToken;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.idempotency.server.IdempotencyStoreUnavailableException;
 import dev.idempotency.server.store.ClaimResult;
+import dev.idempotency.server.store.IdempotencyStoreUnavailableException;
 import dev.idempotency.server.store.RecordId;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
@@ -206,25 +208,25 @@ class JdbcIdempotencyStoreTest {
   void fencingTokensIncreaseAcrossTheSuccessiveOwnersOfARecord() {
     RecordId id = id("k");
     List<Long> fences = new ArrayList<>();
-    fences.add(store.claimFenced(id, "fp", "owner-1", LEASE).fencingToken());
+    fences.add(fencingToken(store.claim(id, "fp", "owner-1", LEASE)));
     // Repeats draw no token and write nothing: the row's version is the one the claim wrote.
     Map<String, Object> before = row(id);
-    assertThat(store.claimFenced(id, "fp", "x", LEASE).fencingToken()).isZero();
-    assertThat(store.claimFenced(id, "other", "x", LEASE).fencingToken()).isZero();
+    assertThat(fencingToken(store.claim(id, "fp", "x", LEASE))).isZero();
+    assertThat(fencingToken(store.claim(id, "other", "x", LEASE))).isZero();
     assertThat(row(id)).containsEntry("xmin", before.get("xmin")).containsEntry("xmax", 0L);
 
     assertThat(store.release(id, "owner-1")).isTrue();
-    fences.add(store.claimFenced(id, "fp", "owner-2", Duration.ofSeconds(5)).fencingToken()); // after a release
+    fences.add(fencingToken(store.claim(id, "fp", "owner-2", Duration.ofSeconds(5)))); // after a release
     advance(Duration.ofSeconds(5));
-    fences.add(store.claimFenced(id, "fp", "owner-3", LEASE).fencingToken()); // a take-over of an expired lease
+    fences.add(fencingToken(store.claim(id, "fp", "owner-3", LEASE))); // a take-over of an expired lease
     assertThat(store.complete(id, "owner-3", bytes("answer"), Duration.ofSeconds(5))).isTrue();
-    assertThat(store.claimFenced(id, "fp", "x", LEASE).fencingToken()).as("a replay").isZero();
+    assertThat(fencingToken(store.claim(id, "fp", "x", LEASE))).as("a replay").isZero();
     advance(Duration.ofSeconds(5));
-    fences.add(store.claimFenced(id, "fp", "owner-4", LEASE).fencingToken()); // after the retention
+    fences.add(fencingToken(store.claim(id, "fp", "owner-4", LEASE))); // after the retention
     // Another record in between draws from the same sequence: still increasing for this one.
     store.claim(id("other"), "fp", "y", LEASE);
     assertThat(store.release(id, "owner-4")).isTrue();
-    fences.add(store.claimFenced(id, "fp", "owner-5", LEASE).fencingToken());
+    fences.add(fencingToken(store.claim(id, "fp", "owner-5", LEASE)));
 
     assertThat(fences).doesNotContain(0L).isSorted().doesNotHaveDuplicates();
     assertThat(row(id)).containsEntry("fence", fences.get(fences.size() - 1));
@@ -241,22 +243,22 @@ class JdbcIdempotencyStoreTest {
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
       RecordId id = id("race");
-      long previous = store.claimFenced(id, "fp", "first", Duration.ofSeconds(5)).fencingToken();
+      long previous = fencingToken(store.claim(id, "fp", "first", Duration.ofSeconds(5)));
       for (int round = 0; round < 5; round++) {
         advance(Duration.ofSeconds(5)); // the owner's lease has run out
-        List<Future<RecordTable.Fenced>> claims = new ArrayList<>();
+        List<Future<ClaimResult>> claims = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
           String token = "round-" + round + "-" + t;
           claims.add(pool.submit(() -> {
             start.await(30, TimeUnit.SECONDS);
-            return store.claimFenced(id, "fp", token, Duration.ofSeconds(5));
+            return store.claim(id, "fp", token, Duration.ofSeconds(5));
           }));
         }
         List<Long> winners = new ArrayList<>();
-        for (Future<RecordTable.Fenced> f : claims) {
-          RecordTable.Fenced r = f.get(60, TimeUnit.SECONDS);
-          if (r.result() instanceof ClaimResult.Acquired) winners.add(r.fencingToken());
-          else assertThat(r.result()).isInstanceOf(ClaimResult.InProgress.class);
+        for (Future<ClaimResult> f : claims) {
+          ClaimResult r = f.get(60, TimeUnit.SECONDS);
+          if (r instanceof ClaimResult.Acquired a) winners.add(a.fencingToken());
+          else assertThat(r).isInstanceOf(ClaimResult.InProgress.class);
         }
         assertThat(winners).as("round %d", round).hasSize(1);
         assertThat(winners.get(0)).isGreaterThan(previous);
@@ -548,7 +550,7 @@ class JdbcIdempotencyStoreTest {
   void twoStoresOverOneTableAreOneStore() {
     JdbcIdempotencyStore other = newStore(b -> b);
     String token = UUID.randomUUID().toString();
-    assertThat(store.claim(id("k"), "fp", token, LEASE)).isEqualTo(new ClaimResult.Acquired(token));
+    assertThat(store.claim(id("k"), "fp", token, LEASE)).is(acquiredBy(token));
     assertThat(other.claim(id("k"), "fp", "x", LEASE)).isInstanceOf(ClaimResult.InProgress.class);
     assertThat(other.complete(id("k"), token, bytes("answer"), RETENTION)).isTrue();
     assertThat(((ClaimResult.Completed) store.claim(id("k"), "fp", "y", LEASE)).result()).isEqualTo(bytes("answer"));

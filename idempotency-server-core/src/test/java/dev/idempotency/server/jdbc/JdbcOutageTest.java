@@ -1,11 +1,12 @@
 package dev.idempotency.server.jdbc;
 
+import static dev.idempotency.server.store.ClaimAssertions.fencingToken;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.idempotency.server.IdempotencyGuard;
-import dev.idempotency.server.IdempotencyStoreUnavailableException;
 import dev.idempotency.server.store.ClaimResult;
+import dev.idempotency.server.store.IdempotencyStoreUnavailableException;
 import dev.idempotency.server.store.RecordId;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -111,13 +112,13 @@ class JdbcOutageTest {
   void fencingTokensKeepIncreasingAcrossACrashOfTheDatabase() {
     JdbcIdempotencyStore store = JdbcIdempotencyStore.builder(own.dataSource(ownDatabase)).createSchemaIfMissing(true).build();
     RecordId id = id("fenced-" + System.nanoTime());
-    long before = store.claimFenced(id, "fp", "owner-1", LEASE).fencingToken();
+    long before = fencingToken(store.claim(id, "fp", "owner-1", LEASE));
     assertThat(store.release(id, "owner-1")).isTrue();
 
     own.kill(); // no checkpoint: the sequence comes back from the write-ahead log
     own.start();
 
-    long after = store.claimFenced(id, "fp", "owner-2", LEASE).fencingToken();
+    long after = fencingToken(store.claim(id, "fp", "owner-2", LEASE));
     assertThat(after).isGreaterThan(before);
   }
 

@@ -3,7 +3,7 @@ package dev.idempotency.server.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.idempotency.server.IdempotencyGuard;
-import dev.idempotency.server.IdempotencyStoreUnavailableException;
+import dev.idempotency.server.store.IdempotencyStoreUnavailableException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;

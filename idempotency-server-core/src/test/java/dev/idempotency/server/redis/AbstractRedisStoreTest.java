@@ -1,10 +1,11 @@
 package dev.idempotency.server.redis;
 
+import static dev.idempotency.server.store.ClaimAssertions.acquiredBy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.idempotency.server.IdempotencyStoreUnavailableException;
 import dev.idempotency.server.store.ClaimResult;
+import dev.idempotency.server.store.IdempotencyStoreUnavailableException;
 import dev.idempotency.server.store.RecordId;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -13,9 +14,9 @@ import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
 import java.util.UUID;
-import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CyclicBarrier;
@@ -90,7 +91,7 @@ abstract class AbstractRedisStoreTest {
   @Test
   void aClaimWritesOneInProgressHashWhoseExpiryIsTheLease() {
     RecordId id = id("k1");
-    assertThat(store.claim(id, "fp", "owner-a", LEASE)).isEqualTo(new ClaimResult.Acquired("owner-a"));
+    assertThat(store.claim(id, "fp", "owner-a", LEASE)).is(acquiredBy("owner-a"));
 
     assertThat(rawRecord(id)).isEqualTo(Map.of("state", "p", "token", "owner-a", "fingerprint", "fp"));
     assertThat(pttl(id)).isPositive().isLessThanOrEqualTo(LEASE.toMillis());
@@ -160,7 +161,7 @@ abstract class AbstractRedisStoreTest {
     store.claim(id, "fp", "owner-a", LEASE);
     assertThat(store.release(id, "owner-a")).isTrue();
     assertThat(allKeys()).isEmpty();
-    assertThat(store.claim(id, "fp2", "owner-b", LEASE)).isEqualTo(new ClaimResult.Acquired("owner-b"));
+    assertThat(store.claim(id, "fp2", "owner-b", LEASE)).is(acquiredBy("owner-b"));
   }
 
   @Test
@@ -243,7 +244,7 @@ abstract class AbstractRedisStoreTest {
     assertThat(store.claim(id, "fp", "owner-a", Duration.ofMillis(50))).isInstanceOf(ClaimResult.Acquired.class);
     awaitGone(id);
 
-    assertThat(store.claim(id, "fp", "owner-b", LEASE)).isEqualTo(new ClaimResult.Acquired("owner-b"));
+    assertThat(store.claim(id, "fp", "owner-b", LEASE)).is(acquiredBy("owner-b"));
     assertThat(store.complete(id, "owner-a", bytes("late"), RETENTION)).isFalse();
     assertThat(store.renew(id, "owner-a", LEASE)).isFalse();
     assertThat(store.release(id, "owner-a")).isFalse();

@@ -1,10 +1,11 @@
 package dev.idempotency.server.redis;
 
+import static dev.idempotency.server.store.ClaimAssertions.acquiredBy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.idempotency.server.IdempotencyStoreUnavailableException;
 import dev.idempotency.server.store.ClaimResult;
+import dev.idempotency.server.store.IdempotencyStoreUnavailableException;
 import dev.idempotency.server.store.RecordId;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -48,7 +49,7 @@ class RedisClusterOutageTest {
       down.start();
       cluster.awaitOk();
       // Same port, no persistence: the record is gone, and the same store claims it anew.
-      assertThat(store.claim(onDown, "fp", "d", LEASE)).isEqualTo(new ClaimResult.Acquired("d"));
+      assertThat(store.claim(onDown, "fp", "d", LEASE)).is(acquiredBy("d"));
       assertThat(store.complete(onDown, "d", new byte[] {2}, LEASE)).isTrue();
       assertThat(store.claim(elsewhere, "fp", "e", LEASE)).isInstanceOf(ClaimResult.InProgress.class);
     }

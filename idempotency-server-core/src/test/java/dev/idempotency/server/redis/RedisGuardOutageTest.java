@@ -3,15 +3,12 @@ package dev.idempotency.server.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.idempotency.server.IdempotencyGuard;
-import dev.idempotency.server.IdempotencyListener;
+import dev.idempotency.server.RecordingListener;
 import dev.idempotency.server.ResultCodec;
-import dev.idempotency.server.store.RecordId;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -26,56 +23,11 @@ class RedisGuardOutageTest {
   private static final Duration LEASE = Duration.ofSeconds(5);
   private static final Duration DOWN_FOR = Duration.ofMillis(1_500);
 
-  private static final ResultCodec<String> TEXT = new ResultCodec<>() {
-    @Override
-    public byte[] encode(String value) {
-      return value.getBytes(StandardCharsets.UTF_8);
-    }
-
-    @Override
-    public String decode(byte[] bytes) {
-      return new String(bytes, StandardCharsets.UTF_8);
-    }
-  };
-
-  /** Records the events of the completion and the replay, in order. */
-  private static final class Events implements IdempotencyListener {
-    final List<String> events = new CopyOnWriteArrayList<>();
-
-    @Override
-    public void executed(RecordId id) {
-      events.add("executed");
-    }
-
-    @Override
-    public void replayed(RecordId id) {
-      events.add("replayed");
-    }
-
-    @Override
-    public void completeDeferred(RecordId id, RuntimeException cause) {
-      events.add("completeDeferred");
-    }
-
-    @Override
-    public void completeRecovered(RecordId id) {
-      events.add("completeRecovered");
-    }
-
-    @Override
-    public void completeFailed(RecordId id, RuntimeException cause) {
-      events.add("completeFailed");
-    }
-
-    @Override
-    public void leaseLost(RecordId id) {
-      events.add("leaseLost");
-    }
-  }
+  private static final ResultCodec<String> TEXT = ResultCodec.utf8();
 
   @Test
   void redisDownWhenTheResultIsStoredAndBackWithinTheLeaseStoresItAndTheRepeatIsAReplay() {
-    Events listener = new Events();
+    RecordingListener listener = new RecordingListener();
     AtomicInteger runs = new AtomicInteger();
     AtomicLong stoppedAt = new AtomicLong();
     String key = UUID.randomUUID().toString();

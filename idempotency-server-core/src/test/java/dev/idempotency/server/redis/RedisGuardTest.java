@@ -5,11 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.idempotency.server.GuardedResult;
 import dev.idempotency.server.IdempotencyGuard;
-import dev.idempotency.server.IdempotencyStoreUnavailableException;
 import dev.idempotency.server.IdempotentCall;
 import dev.idempotency.server.InProgressPolicy;
 import dev.idempotency.server.ResultCodec;
-import java.nio.charset.StandardCharsets;
+import dev.idempotency.server.store.IdempotencyStoreUnavailableException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -36,29 +35,9 @@ import redis.clients.jedis.UnifiedJedis;
  * it: each instance its own Jedis client, store and guard, all on one Redis.
  */
 class RedisGuardTest {
-  private static final ResultCodec<String> TEXT = new ResultCodec<>() {
-    @Override
-    public byte[] encode(String value) {
-      return value.getBytes(StandardCharsets.UTF_8);
-    }
+  private static final ResultCodec<String> TEXT = ResultCodec.utf8();
 
-    @Override
-    public String decode(byte[] bytes) {
-      return new String(bytes, StandardCharsets.UTF_8);
-    }
-  };
-
-  private static final ResultCodec<byte[]> BYTES = new ResultCodec<>() {
-    @Override
-    public byte[] encode(byte[] value) {
-      return value;
-    }
-
-    @Override
-    public byte[] decode(byte[] bytes) {
-      return bytes;
-    }
-  };
+  private static final ResultCodec<byte[]> BYTES = ResultCodec.bytes();
 
   private static RedisDeployment deployment(String kind) {
     return kind.equals("cluster") ? RedisServerFixture.cluster() : RedisServerFixture.standalone();

@@ -1,12 +1,13 @@
 package dev.idempotency.server.redis;
 
+import static dev.idempotency.server.store.ClaimAssertions.acquiredBy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.idempotency.server.IdempotencyGuard;
-import dev.idempotency.server.IdempotencyStoreUnavailableException;
 import dev.idempotency.server.ResultCodec;
 import dev.idempotency.server.store.ClaimResult;
+import dev.idempotency.server.store.IdempotencyStoreUnavailableException;
 import dev.idempotency.server.store.RecordId;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -37,17 +38,7 @@ import redis.clients.jedis.providers.ClusterConnectionProvider;
 class RedisSettingsCheckTest {
   private static final Duration TTL = Duration.ofMinutes(1);
 
-  private static final ResultCodec<String> TEXT = new ResultCodec<>() {
-    @Override
-    public byte[] encode(String value) {
-      return value.getBytes(StandardCharsets.UTF_8);
-    }
-
-    @Override
-    public String decode(byte[] bytes) {
-      return new String(bytes, StandardCharsets.UTF_8);
-    }
-  };
+  private static final ResultCodec<String> TEXT = ResultCodec.utf8();
 
   private final List<String> warnings = new CopyOnWriteArrayList<>();
 
@@ -61,7 +52,7 @@ class RedisSettingsCheckTest {
 
   /** Claim, complete, replay: the store serves. */
   private static void roundTrip(RedisIdempotencyStore store, String key) {
-    assertThat(store.claim(id(key), "fp", "owner", TTL)).isEqualTo(new ClaimResult.Acquired("owner"));
+    assertThat(store.claim(id(key), "fp", "owner", TTL)).is(acquiredBy("owner"));
     assertThat(store.complete(id(key), "owner", new byte[] {7}, TTL)).isTrue();
     assertThat(((ClaimResult.Completed) store.claim(id(key), "fp", "other", TTL)).result()).containsExactly(7);
   }
@@ -264,8 +255,8 @@ class RedisSettingsCheckTest {
           .hasMessageContaining("being checked");
       letGo.countDown();
 
-      assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo(new ClaimResult.Acquired("a"));
-      assertThat(store.claim(id("b"), "fp", "b", TTL)).isEqualTo(new ClaimResult.Acquired("b"));
+      assertThat(first.get(30, TimeUnit.SECONDS)).is(acquiredBy("a"));
+      assertThat(store.claim(id("b"), "fp", "b", TTL)).is(acquiredBy("b"));
     }
   }
 
@@ -362,7 +353,7 @@ class RedisSettingsCheckTest {
           .doesNotContain(cluster.masters().get(0).hostAndPort().toString())
           .doesNotContain(cluster.masters().get(1).hostAndPort().toString());
       RecordId elsewhere = recordOn(cluster, cluster.masters().get(0));
-      assertThat(store.claim(elsewhere, "fp", "a", TTL)).isEqualTo(new ClaimResult.Acquired("a"));
+      assertThat(store.claim(elsewhere, "fp", "a", TTL)).is(acquiredBy("a"));
     }
   }
 

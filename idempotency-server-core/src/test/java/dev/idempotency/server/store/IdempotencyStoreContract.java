@@ -1,5 +1,7 @@
 package dev.idempotency.server.store;
 
+import static dev.idempotency.server.store.ClaimAssertions.acquiredBy;
+import static dev.idempotency.server.store.ClaimAssertions.fencingToken;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -88,13 +90,13 @@ public abstract class IdempotencyStoreContract {
   private void assertAbsent(RecordId id) {
     String probe = token();
     // A claim of an absent record acquires it; release it again so the probe changes nothing.
-    assertThat(store.claim(id, "probe", probe, LONG)).isEqualTo(new ClaimResult.Acquired(probe));
+    assertThat(store.claim(id, "probe", probe, LONG)).is(acquiredBy(probe));
     assertThat(store.release(id, probe)).isTrue();
   }
 
   @Test
   void aClaimOfAnAbsentRecordAcquiresItForTheCallersToken() {
-    assertThat(store.claim(id("k"), "fp", "owner-a", LONG)).isEqualTo(new ClaimResult.Acquired("owner-a"));
+    assertThat(store.claim(id("k"), "fp", "owner-a", LONG)).is(acquiredBy("owner-a"));
   }
 
   @Test
@@ -204,7 +206,7 @@ public abstract class IdempotencyStoreContract {
     assertThat(store.complete(id("k"), "owner", bytes("answer"), LONG)).isFalse();
     assertThat(store.renew(id("k"), "owner", LONG)).isFalse();
     assertThat(store.release(id("k"), "owner")).isFalse();
-    assertThat(store.claim(id("k"), "fp", "owner-b", LONG)).isEqualTo(new ClaimResult.Acquired("owner-b"));
+    assertThat(store.claim(id("k"), "fp", "owner-b", LONG)).is(acquiredBy("owner-b"));
   }
 
   @Test
@@ -213,7 +215,7 @@ public abstract class IdempotencyStoreContract {
     assertThat(store.release(id("k"), "owner-a")).isTrue();
     assertThat(store.release(id("k"), "owner-a")).as("released twice").isFalse();
 
-    assertThat(store.claim(id("k"), "fp-2", "owner-b", LONG)).isEqualTo(new ClaimResult.Acquired("owner-b"));
+    assertThat(store.claim(id("k"), "fp-2", "owner-b", LONG)).is(acquiredBy("owner-b"));
     assertThat(store.complete(id("k"), "owner-a", bytes("stale"), LONG)).isFalse();
     assertThat(store.complete(id("k"), "owner-b", bytes("answer"), LONG)).isTrue();
     assertCompleted(id("k"), "fp-2", bytes("answer"));
@@ -224,7 +226,7 @@ public abstract class IdempotencyStoreContract {
     store.claim(id("k"), "fp", "owner-a", shortTtl());
     advance(shortTtl());
 
-    assertThat(store.claim(id("k"), "fp", "owner-b", LONG)).isEqualTo(new ClaimResult.Acquired("owner-b"));
+    assertThat(store.claim(id("k"), "fp", "owner-b", LONG)).is(acquiredBy("owner-b"));
     assertThat(store.complete(id("k"), "owner-a", bytes("late"), LONG)).isFalse();
     assertThat(store.renew(id("k"), "owner-a", LONG)).isFalse();
     assertThat(store.release(id("k"), "owner-a")).isFalse();
@@ -232,6 +234,30 @@ public abstract class IdempotencyStoreContract {
 
     assertThat(store.complete(id("k"), "owner-b", bytes("answer"), LONG)).isTrue();
     assertCompleted(id("k"), "fp", bytes("answer"));
+  }
+
+  /**
+   * Every owner of a record gets a fencing token above the one before it: after a release, after a
+   * lease that ran out while its owner was away, after the retention of a completed record, with a
+   * claim of another record in between. Repeats draw none.
+   */
+  @Test
+  void fencingTokensIncreaseStrictlyAcrossTheSuccessiveOwnersOfARecord() {
+    RecordId k = id("k");
+    List<Long> tokens = new ArrayList<>();
+    tokens.add(fencingToken(store.claim(k, "fp", "owner-1", LONG)));
+    assertThat(fencingToken(store.claim(k, "fp", "repeat", LONG))).as("a repeat in progress").isZero();
+    assertThat(store.release(k, "owner-1")).isTrue();
+    tokens.add(fencingToken(store.claim(k, "fp", "owner-2", shortTtl())));
+    store.claim(id("other"), "fp", "someone", LONG);
+    advance(shortTtl()); // owner-2's lease runs out while it is away
+    tokens.add(fencingToken(store.claim(k, "fp", "owner-3", LONG)));
+    assertThat(store.complete(k, "owner-3", bytes("answer"), shortTtl())).isTrue();
+    assertThat(fencingToken(store.claim(k, "fp", "repeat", LONG))).as("a replay").isZero();
+    advance(shortTtl()); // the retention ends
+    tokens.add(fencingToken(store.claim(k, "fp", "owner-4", LONG)));
+
+    assertThat(tokens).doesNotContain(0L).isSorted().doesNotHaveDuplicates();
   }
 
   @Test
@@ -242,7 +268,7 @@ public abstract class IdempotencyStoreContract {
     assertThat(store.renew(id("k"), "owner-a", LONG)).isFalse();
     assertThat(store.complete(id("k"), "owner-a", bytes("late"), LONG)).isFalse();
     assertThat(store.release(id("k"), "owner-a")).isFalse();
-    assertThat(store.claim(id("k"), "other-fp", "owner-b", LONG)).isEqualTo(new ClaimResult.Acquired("owner-b"));
+    assertThat(store.claim(id("k"), "other-fp", "owner-b", LONG)).is(acquiredBy("owner-b"));
   }
 
   @Test
@@ -275,7 +301,7 @@ public abstract class IdempotencyStoreContract {
     assertCompleted(id("k"), "fp", bytes("answer"));
     advance(shortTtl());
 
-    assertThat(store.claim(id("k"), "other-fp", "owner-b", LONG)).isEqualTo(new ClaimResult.Acquired("owner-b"));
+    assertThat(store.claim(id("k"), "other-fp", "owner-b", LONG)).is(acquiredBy("owner-b"));
   }
 
   @Test
@@ -301,7 +327,7 @@ public abstract class IdempotencyStoreContract {
     for (int i = 0; i < ids.size(); i++) {
       assertThat(store.claim(ids.get(i), "fp-" + i, "owner-" + i, LONG))
           .as(ids.get(i).toString())
-          .isEqualTo(new ClaimResult.Acquired("owner-" + i));
+          .is(acquiredBy("owner-" + i));
     }
     assertThat(store.complete(ids.get(0), "owner-0", bytes("alice's"), LONG)).isTrue();
     assertThat(store.release(ids.get(1), "owner-1")).isTrue();
@@ -329,7 +355,7 @@ public abstract class IdempotencyStoreContract {
     assertThatThrownBy(() -> store.claim(id, "fp", "owner", Duration.ofSeconds(-1)))
         .isInstanceOf(IllegalArgumentException.class);
     // None of the refused calls claimed anything.
-    assertThat(store.claim(id, "fp", "owner", LONG)).isEqualTo(new ClaimResult.Acquired("owner"));
+    assertThat(store.claim(id, "fp", "owner", LONG)).is(acquiredBy("owner"));
     assertThatThrownBy(() -> store.complete(id, "owner", null, LONG)).isInstanceOf(NullPointerException.class);
     assertThatThrownBy(() -> store.complete(id, "owner", bytes("x"), Duration.ZERO))
         .isInstanceOf(IllegalArgumentException.class);

@@ -1,10 +1,10 @@
 package dev.idempotency.server.store;
 
+import static dev.idempotency.server.store.ClaimAssertions.acquiredBy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.idempotency.server.IdempotencyCapacityExceededException;
-import dev.idempotency.server.IdempotencyStoreUnavailableException;
+import dev.idempotency.contract.FakeTime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,18 +16,18 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** The store contract against the in-memory store, plus its bound and its expiry by the clock. */
+/** The store contract against the in-memory store, plus its bound and its expiry by the ticker. */
 class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
-  private final FakeClock clock = new FakeClock();
+  private final FakeTime time = new FakeTime();
 
   @Override
   protected IdempotencyStore newStore() {
-    return InMemoryIdempotencyStore.builder().clock(clock).build();
+    return InMemoryIdempotencyStore.builder().ticker(time).build();
   }
 
   @Override
   protected void advance(Duration d) {
-    clock.advance(d);
+    time.advance(d);
   }
 
   // The evictions of stores built by evicting(), in order, as "key:retention left in ms".
@@ -35,13 +35,13 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
 
   /** A store of {@code maximumSize} records that one scope may fill, none evicted early. */
   private InMemoryIdempotencyStore bounded(int maximumSize) {
-    return InMemoryIdempotencyStore.builder().clock(clock).maximumSize(maximumSize)
+    return InMemoryIdempotencyStore.builder().ticker(time).maximumSize(maximumSize)
         .maximumSizePerScope(maximumSize).build();
   }
 
   /** As {@link #bounded}, evicting completed records early when full, as the store did by default. */
   private InMemoryIdempotencyStore evicting(int maximumSize) {
-    return InMemoryIdempotencyStore.builder().clock(clock).maximumSize(maximumSize)
+    return InMemoryIdempotencyStore.builder().ticker(time).maximumSize(maximumSize)
         .maximumSizePerScope(maximumSize)
         .evictCompletedEarly((id, left) -> evictions.add(id.key() + ":" + left.toMillis()))
         .build();
@@ -57,21 +57,21 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
   @Test
   void aLeaseEndsExactlyAtItsTtlByTheClock() {
     store.claim(id("k"), "fp", "owner-a", Duration.ofSeconds(30));
-    clock.advance(Duration.ofMillis(29_999));
+    time.advance(Duration.ofMillis(29_999));
 
     assertThat(store.claim(id("k"), "fp", "owner-b", LONG)).isEqualTo(new ClaimResult.InProgress(Duration.ofMillis(1)));
-    clock.advance(Duration.ofMillis(1));
-    assertThat(store.claim(id("k"), "fp", "owner-b", LONG)).isEqualTo(new ClaimResult.Acquired("owner-b"));
+    time.advance(Duration.ofMillis(1));
+    assertThat(store.claim(id("k"), "fp", "owner-b", LONG)).is(acquiredBy("owner-b"));
   }
 
   @Test
   void leaseRemainingIsTheLeaseLessTheTimePassed() {
     store.claim(id("k"), "fp", "owner-a", Duration.ofSeconds(30));
-    clock.advance(Duration.ofSeconds(10));
+    time.advance(Duration.ofSeconds(10));
     assertThat(store.claim(id("k"), "fp", "owner-b", LONG)).isEqualTo(new ClaimResult.InProgress(Duration.ofSeconds(20)));
 
     store.renew(id("k"), "owner-a", Duration.ofSeconds(30));
-    clock.advance(Duration.ofSeconds(5));
+    time.advance(Duration.ofSeconds(5));
     assertThat(store.claim(id("k"), "fp", "owner-b", LONG)).isEqualTo(new ClaimResult.InProgress(Duration.ofSeconds(25)));
   }
 
@@ -79,10 +79,10 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
   void aRetentionEndsExactlyAtItsTtl() {
     store.claim(id("k"), "fp", "owner-a", LONG);
     store.complete(id("k"), "owner-a", bytes("answer"), Duration.ofHours(24));
-    clock.advance(Duration.ofHours(24).minusMillis(1));
+    time.advance(Duration.ofHours(24).minusMillis(1));
     assertThat(store.claim(id("k"), "fp", "owner-b", LONG)).isInstanceOf(ClaimResult.Completed.class);
-    clock.advance(Duration.ofMillis(1));
-    assertThat(store.claim(id("k"), "fp", "owner-b", LONG)).isEqualTo(new ClaimResult.Acquired("owner-b"));
+    time.advance(Duration.ofMillis(1));
+    assertThat(store.claim(id("k"), "fp", "owner-b", LONG)).is(acquiredBy("owner-b"));
   }
 
   @Test
@@ -115,11 +115,11 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
     s.complete(id("done-early"), "o3", bytes("early"), Duration.ofHours(1));
     s.claim(id("claim-2"), "fp", "o4", LONG);
 
-    assertThat(s.claim(id("new-1"), "fp", "o5", LONG)).isEqualTo(new ClaimResult.Acquired("o5"));
+    assertThat(s.claim(id("new-1"), "fp", "o5", LONG)).is(acquiredBy("o5"));
     assertThat(s.size()).isEqualTo(4);
     assertThat(s.claim(id("done-late"), "fp", "x", LONG)).isInstanceOf(ClaimResult.Completed.class);
 
-    assertThat(s.claim(id("new-2"), "fp", "o6", LONG)).isEqualTo(new ClaimResult.Acquired("o6"));
+    assertThat(s.claim(id("new-2"), "fp", "o6", LONG)).is(acquiredBy("o6"));
     assertThat(s.size()).isEqualTo(4);
     // Both completed records are gone; the four claims remain and the store is now full.
     assertThatThrownBy(() -> s.claim(id("new-3"), "fp", "o7", LONG))
@@ -136,9 +136,9 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
     s.claim(id("crashed"), "fp", "o1", Duration.ofSeconds(30));
     s.claim(id("done"), "fp", "o2", LONG);
     s.complete(id("done"), "o2", bytes("answer"), Duration.ofHours(24));
-    clock.advance(Duration.ofSeconds(30));
+    time.advance(Duration.ofSeconds(30));
 
-    assertThat(s.claim(id("new"), "fp", "o3", LONG)).isEqualTo(new ClaimResult.Acquired("o3"));
+    assertThat(s.claim(id("new"), "fp", "o3", LONG)).is(acquiredBy("o3"));
     assertThat(s.claim(id("done"), "fp", "x", LONG)).isInstanceOf(ClaimResult.Completed.class);
     assertThat(s.release(id("crashed"), "o1")).isFalse();
   }
@@ -152,7 +152,7 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
       else s.renew(id("old-" + i), "o", Duration.ofMinutes(1));
     }
     assertThat(s.storedRecords()).isEqualTo(1_000);
-    clock.advance(Duration.ofMinutes(1));
+    time.advance(Duration.ofMinutes(1));
 
     // One claim in eight drops up to 16 expired records of each kind: 500 of each go within a
     // few hundred claims (these keys are fixed, so is the count).
@@ -170,9 +170,9 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
     s.claim(id("a"), "fp", "o1", LONG);
     assertThatThrownBy(() -> s.claim(id("b"), "fp", "o2", LONG)).isInstanceOf(IdempotencyCapacityExceededException.class);
     s.release(id("a"), "o1");
-    assertThat(s.claim(id("b"), "fp", "o2", LONG)).isEqualTo(new ClaimResult.Acquired("o2"));
+    assertThat(s.claim(id("b"), "fp", "o2", LONG)).is(acquiredBy("o2"));
     s.complete(id("b"), "o2", bytes("b"), LONG);
-    assertThat(s.claim(id("c"), "fp", "o3", LONG)).isEqualTo(new ClaimResult.Acquired("o3"));
+    assertThat(s.claim(id("c"), "fp", "o3", LONG)).is(acquiredBy("o3"));
     assertThat(s.size()).isEqualTo(1);
   }
 
@@ -194,7 +194,7 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
         futures.add(pool.submit(() -> {
           for (int i = 0; i < 2_000; i++) {
             RecordId id = id(thread + "-" + i);
-            assertThat(s.claim(id, "fp", "o", LONG)).isEqualTo(new ClaimResult.Acquired("o"));
+            assertThat(s.claim(id, "fp", "o", LONG)).is(acquiredBy("o"));
             assertThat(s.storedRecords()).isLessThanOrEqualTo(maximum);
             assertThat(s.complete(id, "o", bytes("answer"), LONG)).isTrue();
           }
@@ -211,7 +211,7 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
   /**
    * Writers claim, renew (with a shorter lease: out of deadline order), complete and release
    * distinct keys while each moves the clock: every answer is the one the state machine gives (an
-   * owner's call answers false only once its lease has ended by the clock), the bound holds, and
+   * owner's call answers false only once its lease has ended by the time), the bound holds, and
    * once everything has expired the store and its deadline queues are empty: no record and no
    * queue entry is left behind.
    */
@@ -227,21 +227,21 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
         int thread = t;
         futures.add(pool.submit(() -> {
           for (int i = 0; i < 5_000; i++) {
-            clock.advance(Duration.ofMillis(1));
+            time.advance(Duration.ofMillis(1));
             RecordId id = id(thread + "-" + i);
-            long claimedBy = clock.millis();
-            assertThat(s.claim(id, "fp", "o", Duration.ofSeconds(2))).isEqualTo(new ClaimResult.Acquired("o"));
+            long claimedBy = time.read();
+            assertThat(s.claim(id, "fp", "o", Duration.ofSeconds(2))).is(acquiredBy("o"));
             switch (i % 3) {
               case 0 -> {
                 if (!s.complete(id, "o", bytes("answer " + i), Duration.ofSeconds(1 + i % 5))) {
-                  assertThat(clock.millis() - claimedBy).as("complete refused: lease over").isGreaterThanOrEqualTo(2_000);
+                  assertThat(Duration.ofNanos(time.read() - claimedBy).toMillis()).as("complete refused: lease over").isGreaterThanOrEqualTo(2_000);
                 }
               }
               case 1 -> {
                 if (!s.renew(id, "o", Duration.ofMillis(500))) {
-                  assertThat(clock.millis() - claimedBy).as("renew refused: lease over").isGreaterThanOrEqualTo(2_000);
+                  assertThat(Duration.ofNanos(time.read() - claimedBy).toMillis()).as("renew refused: lease over").isGreaterThanOrEqualTo(2_000);
                 } else if (!s.release(id, "o")) {
-                  assertThat(clock.millis() - claimedBy).as("release refused: lease over").isGreaterThanOrEqualTo(500);
+                  assertThat(Duration.ofNanos(time.read() - claimedBy).toMillis()).as("release refused: lease over").isGreaterThanOrEqualTo(500);
                 }
               }
               default -> s.renew(id, "o", Duration.ofMillis(300)); // left to expire
@@ -256,7 +256,7 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
       pool.shutdownNow();
     }
     assertThat(s.queuedRecords()).as("queued before expiry").isPositive();
-    clock.advance(Duration.ofMinutes(1));
+    time.advance(Duration.ofMinutes(1));
     assertThat(s.size()).isZero();
     assertThat(s.queuedRecords()).isZero();
   }
@@ -275,7 +275,7 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
   }
 
   private InMemoryIdempotencyStore shared(int maximumSize, int perScope) {
-    return InMemoryIdempotencyStore.builder().clock(clock).maximumSize(maximumSize)
+    return InMemoryIdempotencyStore.builder().ticker(time).maximumSize(maximumSize)
         .maximumSizePerScope(perScope).build();
   }
 
@@ -313,21 +313,21 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
     assertThat(s.storedRecords(id("k").namespace(), flooder)).isEqualTo(3);
     // The other scopes: the same key and others.
     for (String k : List.of("f4", "v1")) {
-      assertThat(s.claim(in("victim", k), "fp", "v-" + k, LONG)).as(k).isEqualTo(new ClaimResult.Acquired("v-" + k));
+      assertThat(s.claim(in("victim", k), "fp", "v-" + k, LONG)).as(k).is(acquiredBy("v-" + k));
     }
-    assertThat(s.claim(in("", "f4"), "fp", "anon", LONG)).isEqualTo(new ClaimResult.Acquired("anon"));
+    assertThat(s.claim(in("", "f4"), "fp", "anon", LONG)).is(acquiredBy("anon"));
     // The full scope's records still answer: only a new record needs room.
     assertThat(replay(s, in(flooder, "f1"))).isEqualTo("f1");
     assertThat(s.claim(in(flooder, "f3"), "fp", "x", LONG)).isInstanceOf(ClaimResult.InProgress.class);
 
     // A release frees a slot of the share...
     assertThat(s.release(in(flooder, "f3"), "o3")).isTrue();
-    assertThat(s.claim(in(flooder, "f4"), "fp", "o4", LONG)).isEqualTo(new ClaimResult.Acquired("o4"));
+    assertThat(s.claim(in(flooder, "f4"), "fp", "o4", LONG)).is(acquiredBy("o4"));
     assertThatThrownBy(() -> s.claim(in(flooder, "f5"), "fp", "o5", LONG))
         .isInstanceOf(IdempotencyCapacityExceededException.class);
     // ...and so does an expiry (f1's retention, f4's lease): the refused claim drops them first.
-    clock.advance(Duration.ofHours(1));
-    assertThat(s.claim(in(flooder, "f5"), "fp", "o5", LONG)).isEqualTo(new ClaimResult.Acquired("o5"));
+    time.advance(Duration.ofHours(1));
+    assertThat(s.claim(in(flooder, "f5"), "fp", "o5", LONG)).is(acquiredBy("o5"));
     assertThat(replay(s, in(flooder, "f2"))).isEqualTo("f2");
     assertThat(s.storedRecords(id("k").namespace(), flooder)).isEqualTo(2);
   }
@@ -337,8 +337,8 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
   void aScopesShareIsPerNamespace() {
     InMemoryIdempotencyStore s = shared(10, 1);
     String ns = id("k").namespace();
-    assertThat(s.claim(new RecordId(ns, "alice", "a"), "fp", "o", LONG)).isEqualTo(new ClaimResult.Acquired("o"));
-    assertThat(s.claim(new RecordId(ns + "-orders", "alice", "a"), "fp", "o", LONG)).isEqualTo(new ClaimResult.Acquired("o"));
+    assertThat(s.claim(new RecordId(ns, "alice", "a"), "fp", "o", LONG)).is(acquiredBy("o"));
+    assertThat(s.claim(new RecordId(ns + "-orders", "alice", "a"), "fp", "o", LONG)).is(acquiredBy("o"));
     assertThatThrownBy(() -> s.claim(new RecordId(ns, "alice", "b"), "fp", "o", LONG))
         .isInstanceOf(IdempotencyCapacityExceededException.class);
   }
@@ -363,7 +363,7 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
         .hasMessageContaining("holds 4 records")
         .hasMessageContaining("(maximumSize)")
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain("maximumSizePerScope"));
-    clock.advance(Duration.ofHours(1).minusMillis(1));
+    time.advance(Duration.ofHours(1).minusMillis(1));
     assertThatThrownBy(() -> s.claim(in("c", "k1"), "fp", "o", LONG))
         .isInstanceOf(IdempotencyCapacityExceededException.class);
     for (String scope : List.of("a", "b")) {
@@ -373,9 +373,9 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
     }
     assertThat(s.size()).isEqualTo(4);
     // Once retentions end, their room is free again.
-    clock.advance(Duration.ofMillis(1));
-    assertThat(s.claim(in("c", "k1"), "fp", "o", LONG)).isEqualTo(new ClaimResult.Acquired("o"));
-    assertThat(s.claim(in("c", "k2"), "fp", "o", LONG)).isEqualTo(new ClaimResult.Acquired("o"));
+    time.advance(Duration.ofMillis(1));
+    assertThat(s.claim(in("c", "k1"), "fp", "o", LONG)).is(acquiredBy("o"));
+    assertThat(s.claim(in("c", "k2"), "fp", "o", LONG)).is(acquiredBy("o"));
     assertThat(replay(s, in("a", "k2"))).isEqualTo("a2");
   }
 
@@ -386,34 +386,34 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
     assertThat(s.evictsCompletedEarly()).isTrue();
     s.claim(id("first"), "fp", "o1", LONG);
     s.complete(id("first"), "o1", bytes("1"), Duration.ofHours(1));
-    clock.advance(Duration.ofMinutes(10));
+    time.advance(Duration.ofMinutes(10));
     s.claim(id("second"), "fp", "o2", LONG);
     s.complete(id("second"), "o2", bytes("2"), Duration.ofHours(1));
     assertThat(evictions).isEmpty();
 
-    assertThat(s.claim(id("third"), "fp", "o3", LONG)).isEqualTo(new ClaimResult.Acquired("o3"));
+    assertThat(s.claim(id("third"), "fp", "o3", LONG)).is(acquiredBy("o3"));
     assertThat(evictions).containsExactly("first:" + Duration.ofMinutes(50).toMillis());
-    assertThat(s.claim(id("first"), "fp", "o4", LONG)).isEqualTo(new ClaimResult.Acquired("o4"));
+    assertThat(s.claim(id("first"), "fp", "o4", LONG)).is(acquiredBy("o4"));
     assertThat(evictions).containsExactly("first:" + Duration.ofMinutes(50).toMillis(), "second:" + Duration.ofHours(1).toMillis());
   }
 
   @Test
   void anEvictionListenerThatThrowsChangesNothing() {
-    InMemoryIdempotencyStore s = InMemoryIdempotencyStore.builder().clock(clock).maximumSize(1).maximumSizePerScope(1)
+    InMemoryIdempotencyStore s = InMemoryIdempotencyStore.builder().ticker(time).maximumSize(1).maximumSizePerScope(1)
         .evictCompletedEarly((id, left) -> {
           throw new IllegalStateException("listener bug");
         })
         .build();
     s.claim(id("a"), "fp", "o1", LONG);
     s.complete(id("a"), "o1", bytes("a"), LONG);
-    assertThat(s.claim(id("b"), "fp", "o2", LONG)).isEqualTo(new ClaimResult.Acquired("o2"));
+    assertThat(s.claim(id("b"), "fp", "o2", LONG)).is(acquiredBy("o2"));
     assertThat(s.size()).isEqualTo(1);
   }
 
   /** Evicting early makes room in a full store, never room beyond a scope's share. */
   @Test
   void earlyEvictionNeverMakesRoomForAScopeAtItsShare() {
-    InMemoryIdempotencyStore s = InMemoryIdempotencyStore.builder().clock(clock).maximumSize(3).maximumSizePerScope(2)
+    InMemoryIdempotencyStore s = InMemoryIdempotencyStore.builder().ticker(time).maximumSize(3).maximumSizePerScope(2)
         .evictCompletedEarly((id, left) -> evictions.add(id.key()))
         .build();
     for (String k : List.of("f1", "f2")) {
@@ -427,7 +427,7 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
     s.complete(in("victim", "v1"), "o", bytes("v1"), LONG);
     assertThat(evictions).isEmpty();
     // The store is full now: another scope's claim evicts the oldest completed record.
-    assertThat(s.claim(in("third", "t1"), "fp", "o", LONG)).isEqualTo(new ClaimResult.Acquired("o"));
+    assertThat(s.claim(in("third", "t1"), "fp", "o", LONG)).is(acquiredBy("o"));
     assertThat(evictions).containsExactly("f1");
   }
 
@@ -453,11 +453,11 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
     assertThat(s.release(in("b", "1"), "o")).isTrue();
     assertThat(s.storedRecords(ns, "b")).isZero();
     assertThat(s.countedScopes()).isEqualTo(1);
-    clock.advance(Duration.ofSeconds(30)); // the lease of a/1 ends
-    assertThat(s.claim(in("a", "1"), "fp", "o2", LONG)).isEqualTo(new ClaimResult.Acquired("o2"));
+    time.advance(Duration.ofSeconds(30)); // the lease of a/1 ends
+    assertThat(s.claim(in("a", "1"), "fp", "o2", LONG)).is(acquiredBy("o2"));
     assertThat(s.storedRecords(ns, "a")).isEqualTo(2);
     s.release(in("a", "1"), "o2");
-    clock.advance(Duration.ofMinutes(1)); // the retention of a/2 ends
+    time.advance(Duration.ofMinutes(1)); // the retention of a/2 ends
     assertThat(s.size()).isZero();
     assertThat(s.storedRecords(ns, "a")).isZero();
     assertThat(s.countedScopes()).isZero();
@@ -497,7 +497,7 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
                 refused.incrementAndGet();
                 continue;
               }
-              assertThat(r).isEqualTo(new ClaimResult.Acquired("o"));
+              assertThat(r).is(acquiredBy("o"));
               assertThat(s.storedRecords(ns, scope)).isLessThanOrEqualTo(share);
               // One in a hundred is kept; the others leave at once, so the count often drops to 0.
               if (i % 100 == 0 && s.complete(id, "o", bytes("kept"), Duration.ofMinutes(1))) {
@@ -519,7 +519,7 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
     }
     assertThat(s.storedRecords()).isEqualTo(kept.get(0) + kept.get(1));
     assertThat(refused).as("the share was reached").hasPositiveValue();
-    clock.advance(Duration.ofMinutes(1));
+    time.advance(Duration.ofMinutes(1));
     assertThat(s.size()).isZero();
     assertThat(s.countedScopes()).isZero();
   }
@@ -577,9 +577,9 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
   void builderChecksItsArguments() {
     assertThatThrownBy(() -> InMemoryIdempotencyStore.builder().maximumSize(0))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> InMemoryIdempotencyStore.builder().clock(null))
+    assertThatThrownBy(() -> InMemoryIdempotencyStore.builder().ticker(null))
         .isInstanceOf(NullPointerException.class)
-        .hasMessage("clock");
+        .hasMessage("ticker");
     assertThatThrownBy(() -> InMemoryIdempotencyStore.builder().maximumSizePerScope(0))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> InMemoryIdempotencyStore.builder().maximumSize(10).maximumSizePerScope(11).build())

@@ -1,6 +1,5 @@
 package dev.idempotency.client;
 
-import dev.idempotency.client.internal.InMemoryKeyStore;
 import dev.idempotency.contract.IdempotencyKey;
 import java.time.Instant;
 import java.util.List;
@@ -17,7 +16,7 @@ import java.util.Optional;
  * {@link IdempotencyKeyStoreException}s, and an error about one action must leave the others
  * readable.
  */
-public interface KeyStore {
+public interface IdempotencyKeyStore {
   /**
    * The stored key of one action.
    *
@@ -62,7 +61,7 @@ public interface KeyStore {
   List<Entry> loadAll();
 
   /** Returns a new store that keeps entries in memory. It is threadsafe. */
-  static KeyStore inMemory() {
+  static IdempotencyKeyStore inMemory() {
     return new InMemoryKeyStore();
   }
 }

@@ -7,11 +7,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.idempotency.contract.ProblemType;
-import dev.idempotency.server.IdempotencyCapacityExceededException;
 import dev.idempotency.server.IdempotencyGuard;
-import dev.idempotency.server.IdempotencyStoreUnavailableException;
+import dev.idempotency.server.IdempotencyStoredFailureException;
 import dev.idempotency.server.store.ClaimResult;
+import dev.idempotency.server.store.IdempotencyCapacityExceededException;
 import dev.idempotency.server.store.IdempotencyStore;
+import dev.idempotency.server.store.IdempotencyStoreUnavailableException;
 import dev.idempotency.server.store.InMemoryIdempotencyStore;
 import dev.idempotency.server.store.RecordId;
 import java.io.IOException;
@@ -35,7 +36,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The server table of the contract, row by row, through the HTTP layer over the real guard and
  * the in-memory store. Each test counts how often the business code ran.
  */
-class IdempotentHttpHandlerTest {
+class IdempotencyHttpLayerTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String KEY = "5f0c6f2e-3b1a-4c8e-9d2f-7a6b5c4d3e2f";
   private static final String ORDER_JSON = "{\"item\":\"book\",\"qty\":1}";
@@ -45,7 +46,7 @@ class IdempotentHttpHandlerTest {
 
   /** The business code of most tests: creates an order, answers 201 with a cookie and a trace. */
   private final HttpBusinessHandler createOrder =
-      request -> {
+      (request, claim) -> {
         int n = calls.incrementAndGet();
         Map<String, List<String>> headers = new LinkedHashMap<>();
         headers.put("Content-Type", List.of("application/json"));
@@ -89,7 +90,7 @@ class IdempotentHttpHandlerTest {
 
   @Test
   void row2_keyLongerThan255_is400_butExactly255Runs() throws Exception {
-    IdempotentHttpHandler handler = handler();
+    IdempotencyHttpLayer handler = handler();
     String max = "k".repeat(255);
 
     assertProblem(handler.handle(post(List.of(max + "k")), createOrder), 400, ProblemType.KEY_INVALID);
@@ -122,7 +123,7 @@ class IdempotentHttpHandlerTest {
 
   @Test
   void row4_repeatAfterCompletion_replaysTheStoredAnswer_andNothingRuns() throws Exception {
-    IdempotentHttpHandler handler = handler();
+    IdempotencyHttpLayer handler = handler();
     HttpResponseView first = handler.handle(post(KEY), createOrder);
 
     HttpResponseView replay = handler.handle(post(KEY), createOrder);
@@ -142,7 +143,7 @@ class IdempotentHttpHandlerTest {
 
   @Test
   void row5_repeatWithADifferentBody_is422_andNothingRuns() throws Exception {
-    IdempotentHttpHandler handler = handler();
+    IdempotencyHttpLayer handler = handler();
     handler.handle(post(KEY), createOrder);
 
     HttpResponseView answer =
@@ -156,7 +157,7 @@ class IdempotentHttpHandlerTest {
 
   @Test
   void row5_repeatWithADifferentPathQueryOrMethod_is422() throws Exception {
-    IdempotentHttpHandler handler = handler();
+    IdempotencyHttpLayer handler = handler();
     handler.handle(request("POST", "/orders?shop=1", key(KEY), ORDER_JSON, "alice"), createOrder);
 
     assertProblem(
@@ -177,7 +178,7 @@ class IdempotentHttpHandlerTest {
 
   @Test
   void row5_fieldBoundariesCount_aBcAndAbCAreDifferentRequests() throws Exception {
-    IdempotentHttpHandler handler = handler();
+    IdempotencyHttpLayer handler = handler();
     handler.handle(request("POST", "/a", key(KEY), "bc", "alice"), createOrder);
 
     HttpResponseView answer =
@@ -189,13 +190,13 @@ class IdempotentHttpHandlerTest {
 
   @Test
   void row6_repeatWhileTheFirstRuns_is409WithRetryAfter_andNothingRuns() throws Exception {
-    IdempotentHttpHandler handler = handler();
+    IdempotencyHttpLayer handler = handler();
     List<HttpResponseView> whileRunning = new ArrayList<>();
     // The repeat arrives while the first is inside its business code: no threads, no timing.
     HttpBusinessHandler slow =
-        request -> {
+        (request, claim) -> {
           whileRunning.add(handler.handle(post(KEY), createOrder));
-          return createOrder.handle(request);
+          return createOrder.handle(request, claim);
         };
 
     HttpResponseView first = handler.handle(post(KEY), slow);
@@ -210,12 +211,12 @@ class IdempotentHttpHandlerTest {
 
   @Test
   void row6_inProgressMayBeAnswered425() throws Exception {
-    IdempotentHttpHandler handler = handlerBuilder().inProgressStatus(425).build();
+    IdempotencyHttpLayer handler = handlerBuilder().inProgressStatus(425).build();
     List<HttpResponseView> whileRunning = new ArrayList<>();
     HttpBusinessHandler slow =
-        request -> {
+        (request, claim) -> {
           whileRunning.add(handler.handle(post(KEY), createOrder));
-          return createOrder.handle(request);
+          return createOrder.handle(request, claim);
         };
 
     handler.handle(post(KEY), slow);
@@ -230,11 +231,11 @@ class IdempotentHttpHandlerTest {
   void row6_retryAfterIsNeverBelowOneSecond() throws Exception {
     // Another owner holds the lease with nothing or little left: a store state, not a fault.
     HttpResponseView leaseEnding =
-        IdempotentHttpHandler.builder(guardOver(new LeaseHeldStore(Duration.ZERO)))
+        IdempotencyHttpLayer.builder(guardOver(new LeaseHeldStore(Duration.ZERO)))
             .build()
             .handle(post(KEY), createOrder);
     HttpResponseView leaseShort =
-        IdempotentHttpHandler.builder(guardOver(new LeaseHeldStore(Duration.ofMillis(400))))
+        IdempotencyHttpLayer.builder(guardOver(new LeaseHeldStore(Duration.ofMillis(400))))
             .build()
             .handle(post(KEY), createOrder);
 
@@ -247,8 +248,8 @@ class IdempotentHttpHandlerTest {
 
   @Test
   void row7_storeUnreachable_is503WithRetryAfter_andNothingRuns() throws Exception {
-    IdempotentHttpHandler handler =
-        IdempotentHttpHandler.builder(guardOver(new UnreachableStore(
+    IdempotencyHttpLayer handler =
+        IdempotencyHttpLayer.builder(guardOver(new UnreachableStore(
                 () -> new IdempotencyStoreUnavailableException("connection refused"))))
             .build();
 
@@ -262,8 +263,8 @@ class IdempotentHttpHandlerTest {
 
   @Test
   void row7_aFullStoreIsUnavailableToo_andRetryAfterIsConfigurable() throws Exception {
-    IdempotentHttpHandler handler =
-        IdempotentHttpHandler.builder(guardOver(new UnreachableStore(
+    IdempotencyHttpLayer handler =
+        IdempotencyHttpLayer.builder(guardOver(new UnreachableStore(
                 () -> new IdempotencyCapacityExceededException("full of claims"))))
             .unavailableRetryAfter(Duration.ofMillis(2500))
             .build();
@@ -277,9 +278,9 @@ class IdempotentHttpHandlerTest {
 
   @Test
   void row8_business5xx_isAnswered_notStored_andTheRetryRunsAgain() throws Exception {
-    IdempotentHttpHandler handler = handler();
+    IdempotencyHttpLayer handler = handler();
     HttpBusinessHandler flaky =
-        request -> {
+        (request, claim) -> {
           if (calls.get() == 0) {
             calls.incrementAndGet();
             return new HttpResponseView(
@@ -287,7 +288,7 @@ class IdempotentHttpHandlerTest {
                 Map.of("Set-Cookie", List.of("s=1"), "Content-Type", List.of("text/plain")),
                 "try later".getBytes(UTF_8));
           }
-          return createOrder.handle(request);
+          return createOrder.handle(request, claim);
         };
 
     HttpResponseView failed = handler.handle(post(KEY), flaky);
@@ -311,12 +312,12 @@ class IdempotentHttpHandlerTest {
   @Test
   void row8_businessThrowsAChecked_exceptionPropagatesUnchanged_andTheRetryRunsAgain()
       throws Exception {
-    IdempotentHttpHandler handler = handler();
+    IdempotencyHttpLayer handler = handler();
     IOException failure = new IOException("database down");
     HttpBusinessHandler failingOnce =
-        request -> {
+        (request, claim) -> {
           if (calls.getAndIncrement() == 0) throw failure;
-          return createOrder.handle(request);
+          return createOrder.handle(request, claim);
         };
 
     assertThatThrownBy(() -> handler.handle(post(KEY), failingOnce)).isSameAs(failure);
@@ -330,14 +331,14 @@ class IdempotentHttpHandlerTest {
   @Test
   void row8_businessThrowsUnchecked_exceptionPropagatesUnchanged_andTheKeyIsReleased()
       throws Exception {
-    IdempotentHttpHandler handler = handler();
+    IdempotencyHttpLayer handler = handler();
     IllegalStateException failure = new IllegalStateException("bug");
 
     assertThatThrownBy(
             () ->
                 handler.handle(
                     post(KEY),
-                    request -> {
+                    (request, claim) -> {
                       calls.incrementAndGet();
                       throw failure;
                     }))
@@ -361,7 +362,7 @@ class IdempotentHttpHandlerTest {
     IdempotencyGuard guard =
         IdempotencyGuard.builder().store(store).namespace("http-test").sleeper(d -> {}).build();
     guards.add(guard);
-    IdempotentHttpHandler handler = IdempotentHttpHandler.builder(guard).build();
+    IdempotencyHttpLayer handler = IdempotencyHttpLayer.builder(guard).build();
 
     HttpResponseView first = handler.handle(post(KEY), createOrder);
     HttpResponseView repeat = handler.handle(post(KEY), createOrder);
@@ -372,26 +373,45 @@ class IdempotentHttpHandlerTest {
     assertThat(calls).hasValue(1);
   }
 
+  /**
+   * The guard's failure rule works through the layer (it could not before the owned claim: the
+   * layer's own "do not store" exception hid the business one): a failure it accepts is stored,
+   * the first caller gets its exception, and a repeat gets the stored failure without running the
+   * business code again. A failure it does not accept releases the key, as before.
+   */
   @Test
-  void theGuardsStoredFailuresDoNotApply_aBusinessExceptionAlwaysReleases() throws Exception {
+  void theGuardsStoredFailuresApplyThroughTheLayer() throws Exception {
     IdempotencyGuard guard =
         IdempotencyGuard.builder()
             .store(new InMemoryIdempotencyStore())
             .storeFailuresWhen(e -> e instanceof IOException)
             .build();
     guards.add(guard);
-    IdempotentHttpHandler handler = IdempotentHttpHandler.builder(guard).build();
+    IdempotencyHttpLayer handler = IdempotencyHttpLayer.builder(guard).build();
     IOException declined = new IOException("declined");
     HttpBusinessHandler declinesOnce =
-        request -> {
+        (request, claim) -> {
           if (calls.getAndIncrement() == 0) throw declined;
-          return createOrder.handle(request);
+          return createOrder.handle(request, claim);
         };
 
     assertThatThrownBy(() -> handler.handle(post(KEY), declinesOnce)).isSameAs(declined);
+    assertThatThrownBy(() -> handler.handle(post(KEY), declinesOnce))
+        .isInstanceOfSatisfying(IdempotencyStoredFailureException.class, e -> {
+          assertThat(e.exceptionClassName()).isEqualTo("java.io.IOException");
+          assertThat(e.exceptionMessage()).isEqualTo("declined");
+        });
+    assertThat(calls).as("the business code ran once").hasValue(1);
 
-    assertThat(handler.handle(post(KEY), declinesOnce).status()).isEqualTo(201);
-    assertThat(calls).hasValue(3); // the failure, then the retry's two counters
+    // Another failure is not accepted: released, and a retry of that key runs again.
+    IllegalStateException bug = new IllegalStateException("bug");
+    HttpBusinessHandler failsOnce =
+        (request, claim) -> {
+          if (calls.getAndIncrement() == 1) throw bug;
+          return createOrder.handle(request, claim);
+        };
+    assertThatThrownBy(() -> handler.handle(post("other-key"), failsOnce)).isSameAs(bug);
+    assertThat(handler.handle(post("other-key"), failsOnce).status()).isEqualTo(201);
   }
 
   @Test
@@ -402,13 +422,13 @@ class IdempotentHttpHandlerTest {
             .failOpen(true)
             .build();
     guards.add(guard);
-    IdempotentHttpHandler handler = IdempotentHttpHandler.builder(guard).build();
+    IdempotencyHttpLayer handler = IdempotencyHttpLayer.builder(guard).build();
 
     assertThat(handler.handle(post(KEY), createOrder).status()).isEqualTo(201);
     HttpResponseView serverError =
         handler.handle(
             post(KEY),
-            request -> {
+            (request, claim) -> {
               calls.incrementAndGet();
               return new HttpResponseView(500, Map.of(), "oops".getBytes(UTF_8));
             });
@@ -419,7 +439,7 @@ class IdempotentHttpHandlerTest {
             () ->
                 handler.handle(
                     post(KEY),
-                    request -> {
+                    (request, claim) -> {
                       throw failure;
                     }))
         .isSameAs(failure);
@@ -431,7 +451,7 @@ class IdempotentHttpHandlerTest {
 
   @Test
   void scopesAreIsolated_sameKeyTwoCallers_twoRuns_eachReplaysItsOwn() throws Exception {
-    IdempotentHttpHandler handler = handler();
+    IdempotencyHttpLayer handler = handler();
 
     HttpResponseView alice =
         handler.handle(request("POST", "/orders", key(KEY), ORDER_JSON, "alice"), createOrder);
@@ -451,9 +471,9 @@ class IdempotentHttpHandlerTest {
 
   @Test
   void credentialsAndSessionHeadersAreNeverReplayed() throws Exception {
-    IdempotentHttpHandler handler = handler();
+    IdempotencyHttpLayer handler = handler();
     HttpBusinessHandler login =
-        request -> {
+        (request, claim) -> {
           calls.incrementAndGet();
           Map<String, List<String>> headers = new LinkedHashMap<>();
           headers.put("Content-Type", List.of("application/json"));
@@ -489,7 +509,7 @@ class IdempotentHttpHandlerTest {
         "WWW-Authenticate"
       })
   void credentialsAndSessionHeadersCannotBeConfiguredToBeStored(String name) {
-    IdempotentHttpHandler.Builder builder = handlerBuilder();
+    IdempotencyHttpLayer.Builder builder = handlerBuilder();
     assertThatThrownBy(() -> builder.storeHeaders("X-Request-Id", name))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining(name);
@@ -497,10 +517,10 @@ class IdempotentHttpHandlerTest {
 
   @Test
   void allowListedHeadersAreReplayed_othersAreNot() throws Exception {
-    IdempotentHttpHandler handler = handlerBuilder().storeHeaders("x-trace-id", "ETag").build();
+    IdempotencyHttpLayer handler = handlerBuilder().storeHeaders("x-trace-id", "ETag").build();
     HttpBusinessHandler business =
-        request -> {
-          HttpResponseView r = createOrder.handle(request);
+        (request, claim) -> {
+          HttpResponseView r = createOrder.handle(request, claim);
           Map<String, List<String>> headers = new LinkedHashMap<>(r.headers());
           headers.put("etag", List.of("\"v1\""));
           headers.put("X-Unlisted", List.of("u"));
@@ -521,7 +541,7 @@ class IdempotentHttpHandlerTest {
 
   @Test
   void redactorChangesTheStoredCopyOnly() throws Exception {
-    IdempotentHttpHandler handler =
+    IdempotencyHttpLayer handler =
         handlerBuilder()
             .redactor(
                 r -> {
@@ -533,7 +553,7 @@ class IdempotentHttpHandlerTest {
                 })
             .build();
     HttpBusinessHandler pay =
-        request -> {
+        (request, claim) -> {
           calls.incrementAndGet();
           return new HttpResponseView(
               200,
@@ -553,7 +573,7 @@ class IdempotentHttpHandlerTest {
 
   @Test
   void bodyOverTheLimit_is413_andNothingRuns_atTheLimitRuns() throws Exception {
-    IdempotentHttpHandler handler = handlerBuilder().maxBodyBytes(10).build();
+    IdempotencyHttpLayer handler = handlerBuilder().maxBodyBytes(10).build();
 
     HttpResponseView tooLarge =
         handler.handle(request("POST", "/orders", key(KEY), "x".repeat(11), "alice"), createOrder);
@@ -569,7 +589,7 @@ class IdempotentHttpHandlerTest {
 
   @Test
   void defaultBodyLimitIsOneMebibyte() throws Exception {
-    IdempotentHttpHandler handler = handler();
+    IdempotencyHttpLayer handler = handler();
     assertThat(handler.maxBodyBytes()).isEqualTo(1024 * 1024);
     HttpResponseView tooLarge =
         handler.handle(
@@ -581,7 +601,7 @@ class IdempotentHttpHandlerTest {
 
   @Test
   void uuidOnlyOption_rejectsOtherKeys_acceptsUuidsInEitherCase() throws Exception {
-    IdempotentHttpHandler handler = handlerBuilder().requireUuidKeys(true).build();
+    IdempotencyHttpLayer handler = handlerBuilder().requireUuidKeys(true).build();
 
     for (String notUuid :
         List.of("order-42", "5f0c6f2e3b1a4c8e9d2f7a6b5c4d3e2f", "1-1-1-1-1", KEY + "0", "{" + KEY + "}")) {
@@ -598,7 +618,7 @@ class IdempotentHttpHandlerTest {
 
   @Test
   void headerNamesAreCaseInsensitive() throws Exception {
-    IdempotentHttpHandler handler = handler();
+    IdempotencyHttpLayer handler = handler();
 
     handler.handle(request("POST", "/orders", Map.of("idempotency-key", List.of(KEY)), ORDER_JSON,
         "alice"), createOrder);
@@ -624,7 +644,7 @@ class IdempotentHttpHandlerTest {
 
   @Test
   void quotedSfStringKeyIsAccepted_andNamesTheSameRecordAsTheBareForm() throws Exception {
-    IdempotentHttpHandler handler = handler();
+    IdempotencyHttpLayer handler = handler();
 
     HttpResponseView first = handler.handle(post("\"" + KEY + "\""), createOrder);
     HttpResponseView replay = handler.handle(post(KEY), createOrder);
@@ -637,7 +657,7 @@ class IdempotentHttpHandlerTest {
   @ParameterizedTest
   @ValueSource(strings = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
   void methodsThatNeedNoKeyPassStraightThrough_everyTime(String method) throws Exception {
-    IdempotentHttpHandler handler = handler();
+    IdempotencyHttpLayer handler = handler();
     HttpRequestView request = request(method, "/orders", key(KEY), "", "alice");
 
     assertThat(handler.handle(request, createOrder).headerValues("Idempotent-Replayed")).isEmpty();
@@ -649,7 +669,7 @@ class IdempotentHttpHandlerTest {
 
   @Test
   void requireKeyForReplacesTheDefault_andMatchesMethodsCaseSensitively() throws Exception {
-    IdempotentHttpHandler handler = handlerBuilder().requireKeyFor("PUT").build();
+    IdempotencyHttpLayer handler = handlerBuilder().requireKeyFor("PUT").build();
 
     assertProblem(handler.handle(request("PUT", "/orders/1", Map.of(), "{}", "alice"), createOrder),
         400, ProblemType.KEY_MISSING);
@@ -668,7 +688,7 @@ class IdempotentHttpHandlerTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("PATCH");
     // An extension method is taken as it is written.
-    IdempotentHttpHandler extension = handlerBuilder().requireKeyFor("PURGE", "Mkorder").build();
+    IdempotencyHttpLayer extension = handlerBuilder().requireKeyFor("PURGE", "Mkorder").build();
     assertThat(extension.guards("Mkorder")).isTrue();
     assertThat(extension.guards("MKORDER")).isFalse();
   }
@@ -682,10 +702,10 @@ class IdempotentHttpHandlerTest {
   @Test
   void lowerCasePostIsNotGuarded_andTheRealPostWithTheSameKeyRunsFreshThenReplays() throws Exception {
     InMemoryIdempotencyStore store = new InMemoryIdempotencyStore();
-    IdempotentHttpHandler handler = IdempotentHttpHandler.builder(guardOver(store)).build();
+    IdempotencyHttpLayer handler = IdempotencyHttpLayer.builder(guardOver(store)).build();
     AtomicInteger notAllowed = new AtomicInteger();
-    HttpBusinessHandler framework = request -> {
-      if (request.method().equals("POST")) return createOrder.handle(request);
+    HttpBusinessHandler framework = (request, claim) -> {
+      if (request.method().equals("POST")) return createOrder.handle(request, claim);
       notAllowed.incrementAndGet(); // an unknown method: what a framework answers
       return new HttpResponseView(405, Map.of("Allow", List.of("POST")), new byte[0]);
     };
@@ -713,14 +733,14 @@ class IdempotentHttpHandlerTest {
 
   @Test
   void storeWhenDecidesWhatIsReplayed() throws Exception {
-    IdempotentHttpHandler handler =
+    IdempotencyHttpLayer handler =
         handlerBuilder().storeWhen(r -> r.status() >= 200 && r.status() < 300).build();
     HttpBusinessHandler notFoundThenCreated =
-        request -> {
+        (request, claim) -> {
           if (calls.getAndIncrement() == 0) {
             return new HttpResponseView(404, Map.of(), new byte[0]);
           }
-          return createOrder.handle(request);
+          return createOrder.handle(request, claim);
         };
 
     assertThat(handler.handle(post(KEY), notFoundThenCreated).status()).isEqualTo(404);
@@ -732,9 +752,9 @@ class IdempotentHttpHandlerTest {
 
   @Test
   void fourHundredsAreStoredByDefault() throws Exception {
-    IdempotentHttpHandler handler = handler();
+    IdempotencyHttpLayer handler = handler();
     HttpBusinessHandler rejects =
-        request -> {
+        (request, claim) -> {
           calls.incrementAndGet();
           return new HttpResponseView(
               409, Map.of("Content-Type", List.of("text/plain")), "out of stock".getBytes(UTF_8));
@@ -751,13 +771,13 @@ class IdempotentHttpHandlerTest {
 
   @Test
   void aBusinessAnswerOfNullFailsLikeAnException_andReleasesTheKey() throws Exception {
-    IdempotentHttpHandler handler = handler();
+    IdempotencyHttpLayer handler = handler();
 
     assertThatThrownBy(
             () ->
                 handler.handle(
                     post(KEY),
-                    request -> {
+                    (request, claim) -> {
                       calls.incrementAndGet();
                       return null;
                     }))
@@ -770,11 +790,11 @@ class IdempotentHttpHandlerTest {
 
   @Test
   void binaryBodiesReplayByteForByte() throws Exception {
-    IdempotentHttpHandler handler = handler();
+    IdempotencyHttpLayer handler = handler();
     byte[] png = new byte[256];
     for (int i = 0; i < png.length; i++) png[i] = (byte) (255 - i);
     HttpBusinessHandler image =
-        request -> {
+        (request, claim) -> {
           calls.incrementAndGet();
           return new HttpResponseView(200, Map.of("Content-Type", List.of("image/png")), png);
         };
@@ -793,14 +813,14 @@ class IdempotentHttpHandlerTest {
   void thirtyTwoCallersOneKey_oneRun_theRestInProgressOrReplayed() throws Exception {
     int threads = 32;
     int rounds = 25;
-    IdempotentHttpHandler handler = handler();
+    IdempotencyHttpLayer handler = handler();
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
       for (int round = 0; round < rounds; round++) {
         String key = "round-" + round;
         AtomicInteger runs = new AtomicInteger();
         HttpBusinessHandler business =
-            request -> {
+            (request, claim) -> {
               int n = runs.incrementAndGet();
               return new HttpResponseView(
                   201,
@@ -849,10 +869,10 @@ class IdempotentHttpHandlerTest {
 
   @Test
   void builderChecksItsArguments() {
-    assertThatThrownBy(() -> IdempotentHttpHandler.builder(null))
+    assertThatThrownBy(() -> IdempotencyHttpLayer.builder(null))
         .isInstanceOf(NullPointerException.class)
         .hasMessage("guard");
-    IdempotentHttpHandler.Builder b = handlerBuilder();
+    IdempotencyHttpLayer.Builder b = handlerBuilder();
     assertThatThrownBy(b::requireKeyFor).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> b.requireKeyFor("PO ST")).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> b.requireKeyFor("POST", null)).isInstanceOf(NullPointerException.class);
@@ -870,7 +890,7 @@ class IdempotentHttpHandlerTest {
 
   @Test
   void handleChecksItsArguments() {
-    IdempotentHttpHandler handler = handler();
+    IdempotencyHttpLayer handler = handler();
     assertThatThrownBy(() -> handler.handle(null, createOrder)).hasMessage("request");
     assertThatThrownBy(() -> handler.handle(post(KEY), null)).hasMessage("business");
   }
@@ -885,11 +905,11 @@ class IdempotentHttpHandlerTest {
     return guard;
   }
 
-  private IdempotentHttpHandler.Builder handlerBuilder() {
-    return IdempotentHttpHandler.builder(guardOver(new InMemoryIdempotencyStore()));
+  private IdempotencyHttpLayer.Builder handlerBuilder() {
+    return IdempotencyHttpLayer.builder(guardOver(new InMemoryIdempotencyStore()));
   }
 
-  private IdempotentHttpHandler handler() {
+  private IdempotencyHttpLayer handler() {
     return handlerBuilder().build();
   }
 

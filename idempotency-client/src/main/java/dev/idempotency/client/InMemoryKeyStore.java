@@ -1,14 +1,13 @@
-package dev.idempotency.client.internal;
+package dev.idempotency.client;
 
-import dev.idempotency.client.KeyStore;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
-/** {@link KeyStore#inMemory()}: a concurrent map. This class is threadsafe. */
-public final class InMemoryKeyStore implements KeyStore {
+/** {@link IdempotencyKeyStore#inMemory()}: a concurrent map. This class is threadsafe. */
+final class InMemoryKeyStore implements IdempotencyKeyStore {
   private final ConcurrentMap<String, Entry> entries = new ConcurrentHashMap<>();
 
   @Override
@@ -33,6 +32,6 @@ public final class InMemoryKeyStore implements KeyStore {
 
   @Override
   public String toString() {
-    return "KeyStore.inMemory(" + entries.size() + " keys)";
+    return "IdempotencyKeyStore.inMemory(" + entries.size() + " keys)";
   }
 }

@@ -1,4 +1,6 @@
-package dev.idempotency.server;
+package dev.idempotency.server.store;
+
+import dev.idempotency.contract.IdempotencyException;
 
 /**
  * The store could not be reached, timed out, or answered something it should not have. The guard

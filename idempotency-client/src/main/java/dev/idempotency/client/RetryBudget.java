@@ -1,4 +1,4 @@
-package dev.idempotency.client.internal;
+package dev.idempotency.client;
 
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -7,18 +7,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  * success puts some back, and when the bucket is empty calls stop retrying. One per interceptor,
  * shared by all its calls. This class is threadsafe.
  */
-public final class RetryBudget {
+final class RetryBudget {
   private final int capacity;
   private final AtomicInteger tokens;
 
-  public RetryBudget(int capacity) {
+  RetryBudget(int capacity) {
     if (capacity < 0) throw new IllegalArgumentException("capacity < 0: " + capacity);
     this.capacity = capacity;
     this.tokens = new AtomicInteger(capacity);
   }
 
   /** Takes {@code cost} tokens if there are that many; returns false (taking none) otherwise. */
-  public boolean tryAcquire(int cost) {
+  boolean tryAcquire(int cost) {
     while (true) {
       int now = tokens.get();
       if (now < cost) return false;
@@ -27,12 +27,17 @@ public final class RetryBudget {
   }
 
   /** Puts back {@code amount} tokens, never beyond the capacity. */
-  public void refund(int amount) {
-    tokens.accumulateAndGet(amount, (now, add) -> Math.min(capacity, now + add));
+  void refund(int amount) {
+    // Most successes find the bucket full: a read, and no write to a line every call shares.
+    while (true) {
+      int now = tokens.get();
+      if (now >= capacity || amount == 0) return;
+      if (tokens.compareAndSet(now, (int) Math.min(capacity, (long) now + amount))) return;
+    }
   }
 
   /** The tokens left. */
-  public int available() {
+  int available() {
     return tokens.get();
   }
 }

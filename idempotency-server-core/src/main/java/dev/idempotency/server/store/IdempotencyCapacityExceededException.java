@@ -1,4 +1,4 @@
-package dev.idempotency.server;
+package dev.idempotency.server.store;
 
 /**
  * A bounded store has no room for a new record: it is full of records it keeps (claims in

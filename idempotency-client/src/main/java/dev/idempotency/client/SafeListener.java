@@ -1,8 +1,5 @@
-package dev.idempotency.client.internal;
+package dev.idempotency.client;
 
-import dev.idempotency.client.IdempotencyListener;
-import dev.idempotency.client.IdempotencyOutcome;
-import dev.idempotency.client.IdempotentAction;
 import dev.idempotency.contract.IdempotencyKey;
 import java.time.Duration;
 import okhttp3.Request;
@@ -11,12 +8,12 @@ import okhttp3.Request;
  * Calls a listener and logs what it throws, so that a faulty metric never breaks a call or leaks
  * a response in the middle of a retry. This class is threadsafe if the listener is.
  */
-public final class SafeListener implements IdempotencyListener {
+final class SafeListener implements IdempotencyListener {
   private static final System.Logger LOG = System.getLogger(IdempotencyListener.class.getName());
 
   private final IdempotencyListener delegate;
 
-  public SafeListener(IdempotencyListener delegate) {
+  SafeListener(IdempotencyListener delegate) {
     this.delegate = delegate;
   }
 

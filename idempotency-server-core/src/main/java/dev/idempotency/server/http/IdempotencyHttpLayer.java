@@ -1,5 +1,6 @@
 package dev.idempotency.server.http;
 
+import dev.idempotency.contract.IdempotencyException;
 import dev.idempotency.contract.IdempotencyHeaders;
 import dev.idempotency.contract.IdempotencyKey;
 import dev.idempotency.contract.InvalidIdempotencyKeyException;
@@ -7,13 +8,16 @@ import dev.idempotency.contract.Problem;
 import dev.idempotency.contract.ProblemType;
 import dev.idempotency.contract.RetryAfter;
 import dev.idempotency.contract.StatusCodes;
+import dev.idempotency.server.Claim;
 import dev.idempotency.server.GuardedResult;
-import dev.idempotency.server.IdempotencyCapacityExceededException;
 import dev.idempotency.server.IdempotencyGuard;
 import dev.idempotency.server.IdempotencyInProgressException;
 import dev.idempotency.server.IdempotencyKeyReusedException;
-import dev.idempotency.server.IdempotencyStoreUnavailableException;
 import dev.idempotency.server.IdempotentCall;
+import dev.idempotency.server.ResultCodec;
+import dev.idempotency.server.StorePolicy;
+import dev.idempotency.server.store.IdempotencyCapacityExceededException;
+import dev.idempotency.server.store.IdempotencyStoreUnavailableException;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -23,13 +27,14 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Predicate;
-import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
 /**
- * Puts an {@link IdempotencyGuard} in front of business code, answering as the server table of
- * the contract says:
+ * The HTTP layer of the contract: puts an {@link IdempotencyGuard} in front of business code and
+ * answers as the server table of the contract says. It is not an HTTP handler of any framework;
+ * an integration turns its framework's request into an {@link HttpRequestView}, calls
+ * {@link #handle}, and writes the {@link HttpResponseView} it gets back:
  *
  * <table>
  *   <caption>What {@link #handle} answers</caption>
@@ -63,15 +68,17 @@ import java.util.regex.Pattern;
  * <p>Problems are {@code application/problem+json} bodies of {@link Problem}. The record of a key
  * is per caller: {@link HttpRequestView#scope()} keeps one caller's answers from another's.
  *
- * <p>The guard is used as configured (namespace, store, leases, in-progress policy, fail-open).
- * This layer signals "do not store" to the guard with an exception of its own, which also carries
- * the business code's exceptions through it; so the guard's {@code storeFailuresWhen} predicate
- * never sees a business exception. Leave it unset: one that accepted every exception would store
- * a 5xx answer as a failure.
+ * <p>The guard is used as configured (namespace, store, leases, in-progress policy, fail-open,
+ * failure rule). The layer hands it one {@link StorePolicy}: an answer {@link Builder#storeWhen}
+ * accepts is stored, any other releases the key; an exception of the business code releases the
+ * key, unless the guard's {@code storeFailuresWhen} accepts it: then it is stored, and a repeat
+ * makes {@link #handle} throw {@link dev.idempotency.server.IdempotencyStoredFailureException}
+ * (map it in the framework as the original exception is mapped). The business code gets the
+ * request's {@link Claim}: hand its fencing token to the resource it writes.
  *
  * <p>This class is threadsafe.
  */
-public final class IdempotentHttpHandler {
+public final class IdempotencyHttpLayer {
   /**
    * 1 MiB, nginx's default {@code client_max_body_size}: far above a command to an API, and a
    * bound on what one request makes the server hold in memory to fingerprint it.
@@ -122,8 +129,30 @@ public final class IdempotentHttpHandler {
   private final int maxBodyBytes;
   private final boolean requireUuidKeys;
   private final Duration unavailableRetryAfter;
+  // The answers stored (storeWhen) beside the failures stored (the guard's storeFailuresWhen):
+  // one policy, judged by the guard when the business code ends.
+  private final StorePolicy<HttpResponseView> storePolicy;
+  // What the guard stores of an answer: its stored form (redacted, allowed headers only), in the
+  // layer's binary format; the first caller gets the answer itself.
+  private final ResultCodec<HttpResponseView> storing =
+      new ResultCodec<>() {
+        @Override
+        public byte[] encode(HttpResponseView answer) {
+          return ResponseCodec.INSTANCE.encode(storedForm(answer));
+        }
 
-  private IdempotentHttpHandler(Builder b) {
+        @Override
+        public HttpResponseView decode(byte[] bytes) {
+          return ResponseCodec.INSTANCE.decode(bytes);
+        }
+
+        @Override
+        public HttpResponseView decode(byte[] bytes, int offset, int length) {
+          return ResponseCodec.INSTANCE.decode(bytes, offset, length);
+        }
+      };
+
+  private IdempotencyHttpLayer(Builder b) {
     this.guard = b.guard;
     this.requireKeyFor = Set.copyOf(b.requireKeyFor);
     this.inProgressStatus = b.inProgressStatus;
@@ -136,6 +165,7 @@ public final class IdempotentHttpHandler {
     this.maxBodyBytes = b.maxBodyBytes;
     this.requireUuidKeys = b.requireUuidKeys;
     this.unavailableRetryAfter = b.unavailableRetryAfter;
+    this.storePolicy = StorePolicy.storeResultsWhen(b.storeWhen);
   }
 
   /** A builder for a handler in front of {@code guard}. */
@@ -176,7 +206,7 @@ public final class IdempotentHttpHandler {
     Objects.requireNonNull(request, "request");
     Objects.requireNonNull(business, "business");
     if (!guards(request.method())) {
-      return business.handle(request);
+      return business.handle(request, Claim.UNGUARDED);
     }
 
     List<String> keyValues = request.headerValues(IdempotencyHeaders.IDEMPOTENCY_KEY);
@@ -211,30 +241,20 @@ public final class IdempotentHttpHandler {
     }
 
     IdempotentCall call =
-        IdempotentCall.of(key.value())
-            .withScope(request.scope())
-            .withFingerprint(RequestFingerprint.of(request));
-    FirstRun run = new FirstRun(request, business);
+        IdempotentCall.of(key).withScope(request.scope()).withFingerprint(RequestFingerprint.of(request));
     GuardedResult<HttpResponseView> result;
     try {
-      result = guard.executeDetailed(call, ResponseCodec.INSTANCE, run);
-    } catch (RuntimeException e) {
-      // Once the business code ran, its outcome is this caller's answer whatever the guard did
-      // next: a NotStored signal, or a store that failed while completing or releasing (a 503
-      // would tell the client that nothing ran).
-      if (run.thrown != null) throw run.thrown;
-      if (run.answer != null) return run.answer;
-      return problemFor(e);
+      result = guard.run(call, storing, storePolicy,
+          claim -> Objects.requireNonNull(business.handle(request, claim), "the business handler returned null"));
+    } catch (IdempotencyInProgressException | IdempotencyKeyReusedException | IdempotencyStoreUnavailableException e) {
+      return problemFor(e); // thrown before the business code ran: nothing ran
     }
-    if (run.thrown != null) throw run.thrown;
-    if (run.answer != null) return run.answer;
-    if (!result.replayed()) {
-      throw new IllegalStateException("the guard returned a fresh result without running the call");
-    }
-    return replay(result.value());
+    // A first run's answer is the business code's own, unchanged and unredacted; a replay is the
+    // stored form.
+    return result.replayed() ? replay(result.value()) : result.value();
   }
 
-  private HttpResponseView problemFor(RuntimeException e) {
+  private HttpResponseView problemFor(IdempotencyException e) {
     if (e instanceof IdempotencyInProgressException inProgress) {
       Duration wait = inProgress.retryAfter();
       if (wait.compareTo(MIN_IN_PROGRESS_RETRY_AFTER) < 0) wait = MIN_IN_PROGRESS_RETRY_AFTER;
@@ -266,9 +286,6 @@ public final class IdempotentHttpHandler {
                       : "the idempotency store cannot be reached")
                   + "; nothing was run. Retry with the same key after " + seconds + " s"),
           seconds);
-    }
-    if (e instanceof InvalidIdempotencyKeyException) {
-      return problem(Problem.of(ProblemType.KEY_INVALID, e.getMessage()), null);
     }
     throw e;
   }
@@ -325,62 +342,7 @@ public final class IdempotentHttpHandler {
   }
 
   /**
-   * The supplier handed to the guard: runs the business code and remembers its outcome, so that
-   * the first caller gets the original answer (not the stored form) and its exception unwrapped.
-   * An answer that must not be stored leaves as {@link NotStored}, so the guard releases the key.
-   */
-  private final class FirstRun implements Supplier<HttpResponseView> {
-    private final HttpRequestView request;
-    private final HttpBusinessHandler business;
-    // Volatile: a guard may run the supplier on a thread of its own.
-    volatile HttpResponseView answer;
-    volatile Exception thrown;
-
-    FirstRun(HttpRequestView request, HttpBusinessHandler business) {
-      this.request = request;
-      this.business = business;
-    }
-
-    @Override
-    public HttpResponseView get() {
-      HttpResponseView stored;
-      try {
-        HttpResponseView a =
-            Objects.requireNonNull(business.handle(request), "the business handler returned null");
-        answer = a;
-        if (!storeWhen.test(a)) throw NotStored.INSTANCE;
-        stored = storedForm(a);
-      } catch (NotStored e) {
-        throw e;
-      } catch (Exception e) {
-        thrown = e;
-        throw new BusinessFailed(e);
-      }
-      return stored;
-    }
-  }
-
-  /** Tells the guard not to store the answer, so that it releases the key. Never escapes. */
-  private static final class NotStored extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-    static final NotStored INSTANCE = new NotStored();
-
-    private NotStored() {
-      super("answer not stored", null, false, false);
-    }
-  }
-
-  /** Carries the business code's exception through the guard, which releases the key. Never escapes. */
-  private static final class BusinessFailed extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    BusinessFailed(Exception cause) {
-      super("the business code failed", cause, false, false);
-    }
-  }
-
-  /**
-   * Configures an {@link IdempotentHttpHandler}. Each setter documents its default; {@link
+   * Configures an {@link IdempotencyHttpLayer}. Each setter documents its default; {@link
    * #build()} copies the configuration, so a builder can be changed and reused.
    */
   public static final class Builder {
@@ -488,7 +450,7 @@ public final class IdempotentHttpHandler {
      * The largest request body accepted on a method that requires a key; a larger one is
      * answered 413 {@code idempotency-request-too-large} without running anything. The whole
      * body is held in memory and hashed into the fingerprint, so this bounds what one request
-     * costs. Default: {@link IdempotentHttpHandler#DEFAULT_MAX_BODY_BYTES} (1 MiB).
+     * costs. Default: {@link IdempotencyHttpLayer#DEFAULT_MAX_BODY_BYTES} (1 MiB).
      *
      * @throws IllegalArgumentException if negative
      */
@@ -526,8 +488,8 @@ public final class IdempotentHttpHandler {
     }
 
     /** A handler with this configuration. */
-    public IdempotentHttpHandler build() {
-      return new IdempotentHttpHandler(this);
+    public IdempotencyHttpLayer build() {
+      return new IdempotencyHttpLayer(this);
     }
 
     // RFC 9110 section 5.6.2: token = 1*tchar.

@@ -1,0 +1,194 @@
+package dev.idempotency.server;
+
+import dev.idempotency.contract.Sleeper;
+import dev.idempotency.contract.Ticker;
+import dev.idempotency.server.store.IdempotencyStore;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Keeps the leases of the claims one guard owns: what every {@link OwnedClaim} shares (the store,
+ * the TTLs, the time source, the listener, the scheduler), ONE periodic task that renews the claims
+ * whose work is running, and the claims whose result is still being stored in the background.
+ *
+ * <p>One task for all running claims, not one per claim: most works end long before their first
+ * renewal, and scheduling and cancelling a task per call (a lock, a heap insert and removal, often
+ * a wake-up of the scheduler thread) cost about a tenth of a memory-store call. A call costs an add
+ * to and a removal from a concurrent set; the task is scheduled when a claim registers while none
+ * runs, and cancelled by a tick that finds no claim, so an idle guard has no task and its own
+ * scheduler thread ends.
+ *
+ * <p>The task ticks every quarter of the renewal period (or of what the lease leaves after it, if
+ * less), and renews each claim whose lease was granted a renewal period ago or more: every renewal
+ * is sent at most a quarter period late, so before the lease ends even with a renewal fraction close
+ * to 1. A renewal that fails is tried again at the next tick.
+ *
+ * <p>This class is threadsafe.
+ */
+final class LeaseKeeper implements Runnable {
+  private static final System.Logger LOG = System.getLogger(IdempotencyGuard.class.getName());
+  private static final long MIN_PERIOD_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
+  // An idle scheduler thread of the guard's own ends after this; the next call starts another.
+  private static final long THREAD_KEEP_ALIVE_SECONDS = 60;
+  private static final AtomicInteger THREAD_IDS = new AtomicInteger();
+
+  final IdempotencyStore store;
+  final Duration leaseTtl;
+  final long leaseNanos;
+  final long renewEveryNanos;
+  final Duration retention;
+  final Ticker ticker;
+  final Sleeper sleeper;
+  final Events events;
+  final ScheduledExecutorService scheduler;
+  private final boolean ownsScheduler;
+  private final long periodNanos;
+  private final Set<OwnedClaim> running = ConcurrentHashMap.newKeySet();
+  private final Set<OwnedClaim> deferred = ConcurrentHashMap.newKeySet();
+  private final Object taskLock = new Object();
+  // Whether the task is scheduled (or about to be); written under taskLock. A registration reads
+  // it after adding its claim and a tick that stops writes it before reading the set, so either
+  // the registration sees false and schedules the task, or the tick sees the claim and goes on.
+  private volatile boolean ticking;
+  // Set by close() before it ends the background completions: none is scheduled after it.
+  private volatile boolean closed;
+  private ScheduledFuture<?> task; // guarded by taskLock
+
+  LeaseKeeper(
+      IdempotencyStore store,
+      Duration leaseTtl,
+      long renewEveryNanos,
+      Duration retention,
+      Ticker ticker,
+      Sleeper sleeper,
+      Events events,
+      ScheduledExecutorService scheduler) {
+    this.store = store;
+    this.leaseTtl = leaseTtl;
+    this.leaseNanos = leaseTtl.toNanos();
+    this.renewEveryNanos = renewEveryNanos;
+    this.retention = retention;
+    this.ticker = ticker;
+    this.sleeper = sleeper;
+    this.events = events;
+    this.ownsScheduler = scheduler == null;
+    this.scheduler = scheduler != null ? scheduler : newScheduler();
+    long slack = Math.min(renewEveryNanos, leaseNanos - renewEveryNanos);
+    this.periodNanos = Math.max(MIN_PERIOD_NANOS, slack / 4);
+  }
+
+  /** How often the task ticks while claims run. */
+  long periodNanos() {
+    return periodNanos;
+  }
+
+  /**
+   * Renews {@code claim} from now on, until {@link #stopRenewing}.
+   *
+   * @throws RejectedExecutionException if the scheduler was shut down
+   */
+  void startRenewing(OwnedClaim claim) {
+    running.add(claim);
+    if (ticking && !scheduler.isShutdown()) return;
+    synchronized (taskLock) {
+      try {
+        if (scheduler.isShutdown()) throw new RejectedExecutionException("the scheduler is shut down");
+        if (task == null) {
+          task = scheduler.scheduleWithFixedDelay(this, periodNanos, periodNanos, TimeUnit.NANOSECONDS);
+        }
+        ticking = true;
+      } catch (RuntimeException e) {
+        running.remove(claim);
+        throw e;
+      }
+    }
+  }
+
+  void stopRenewing(OwnedClaim claim) {
+    running.remove(claim);
+  }
+
+  /** A tick: renews the running claims that are due. */
+  @Override
+  public void run() {
+    try {
+      long now = ticker.read();
+      for (OwnedClaim claim : running) {
+        try {
+          claim.renewIfDue(now);
+        } catch (RuntimeException | Error e) { // a bug: the task must go on for the other claims
+          LOG.log(System.Logger.Level.WARNING, "renewing a lease failed", e);
+        }
+      }
+    } finally {
+      if (running.isEmpty()) stopIfIdle();
+    }
+  }
+
+  /** Schedules {@code claim}'s next background attempt to store its result. */
+  void scheduleAttempt(OwnedClaim claim, long delayNanos) {
+    deferred.add(claim);
+    // Added before reading closed, as close() sets closed before reading the set: either close()
+    // ends this completion, or this call refuses it (both is harmless).
+    if (closed) throw new RejectedExecutionException("the guard is closed");
+    claim.scheduled(scheduler.schedule(claim, delayNanos, TimeUnit.NANOSECONDS));
+  }
+
+  /** {@code claim}'s result was stored, or given up on. */
+  void ended(OwnedClaim claim) {
+    deferred.remove(claim);
+  }
+
+  /**
+   * Ends the keeper: each result still waiting to be stored gets one last try on this thread while
+   * {@code grace} lasts, and is reported failed otherwise; then the guard's own scheduler stops (a
+   * given one keeps none of the keeper's tasks).
+   */
+  void close(Duration grace) {
+    closed = true;
+    long graceEnd = ticker.read() + grace.toNanos();
+    for (OwnedClaim claim : deferred) {
+      claim.endForClose(ticker.read() - graceEnd < 0);
+    }
+    if (ownsScheduler) scheduler.shutdownNow();
+    else stopIfIdle();
+  }
+
+  /**
+   * Cancels the task if no claim runs (a tick does the same). A claim still running keeps the task
+   * until it stops.
+   */
+  private void stopIfIdle() {
+    synchronized (taskLock) {
+      ticking = false;
+      if (running.isEmpty()) { // read after ticking is cleared: see ticking
+        if (task != null) task.cancel(false);
+        task = null;
+      } else {
+        ticking = true; // a claim registered meanwhile: keep ticking
+      }
+    }
+  }
+
+  private static ScheduledExecutorService newScheduler() {
+    ScheduledThreadPoolExecutor executor =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "idempotency-lease-renewal-" + THREAD_IDS.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    executor.setRemoveOnCancelPolicy(true); // a cancelled task leaves nothing behind
+    executor.setKeepAliveTime(THREAD_KEEP_ALIVE_SECONDS, TimeUnit.SECONDS);
+    executor.allowCoreThreadTimeOut(true); // no thread while no call runs
+    return executor;
+  }
+}

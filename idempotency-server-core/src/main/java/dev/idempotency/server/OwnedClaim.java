@@ -1,0 +1,295 @@
+package dev.idempotency.server;
+
+import dev.idempotency.server.store.RecordId;
+import java.time.Duration;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * A claim the guard won, as one object: its record, owner token and fencing token, and its lease.
+ * It renews itself while the work runs (through the guard's {@link LeaseKeeper}), then completes
+ * or releases itself; it never throws a store failure at its caller.
+ *
+ * <p><b>Completing</b> ({@link #complete}) tries the store three times in line, 50 then 200 ms
+ * apart. If all fail, the caller goes on with its answer and the claim is completed in the
+ * background: tried again 100 ms later, the delay doubling up to 1 s, and renewed as it falls due
+ * meanwhile, for as long as its lease lasts by the ticker, measured from the last claim or renewal
+ * that succeeded. The claim is never released then: a release would let a retry run the work a
+ * second time at once. Renewals while completing stop one lease TTL after the hand-off, so a store
+ * that renews but never completes holds the key for about two lease TTLs at most. A background
+ * completion ends exactly once, stored, lease lost or failed, each reported to the listener.
+ *
+ * <p><b>Renewal exists once</b>, in {@link #renewIfDue}: the keeper's tick calls it while the work
+ * runs, a background attempt after a failed complete. A renewal answered false means the lease was
+ * lost (another owner may hold the key): nothing is completed or released after that.
+ *
+ * <p>Renewals, the end of renewing and background attempts hold this object's lock, so no
+ * renewal reaches the store after the work ended and no attempt after the completion ended.
+ */
+final class OwnedClaim implements Claim, Runnable {
+  // Storing a result that cost a business effect deserves a few tries: 3 attempts, 50 then 200 ms
+  // apart, ride out a failover or a dropped connection without holding the caller for long.
+  private static final int IN_LINE_ATTEMPTS = 3;
+  private static final Duration IN_LINE_DELAY = Duration.ofMillis(50);
+  static final long FIRST_RETRY_NANOS = Duration.ofMillis(100).toNanos();
+  static final long MAX_RETRY_NANOS = Duration.ofSeconds(1).toNanos();
+
+  private final LeaseKeeper keeper;
+  private final RecordId id;
+  private final String token;
+  private final long fencingToken;
+  private volatile long grantedAt; // ticker nanos: when the last successful claim or renewal was sent
+  private volatile boolean lost;
+  private boolean renewing = true; // guarded by this
+
+  // The background completion; all guarded by this.
+  private byte[] result; // the bytes to store; null while none is pending
+  private Throwable storedFailure; // the failure those bytes stand for, or null for a value
+  private long renewUntil;
+  private long retryNanos = FIRST_RETRY_NANOS;
+  private RuntimeException lastFailure;
+  private ScheduledFuture<?> attempt;
+  private boolean ended;
+
+  /** A claim acquired by a claim call sent at {@code claimSentAt} (ticker nanos). */
+  OwnedClaim(LeaseKeeper keeper, RecordId id, String token, long fencingToken, long claimSentAt) {
+    this.keeper = keeper;
+    this.id = id;
+    this.token = token;
+    this.fencingToken = fencingToken;
+    this.grantedAt = claimSentAt;
+  }
+
+  @Override
+  public long fencingToken() {
+    return fencingToken;
+  }
+
+  RecordId id() {
+    return id;
+  }
+
+  /** Whether a renewal or the completion found the claim gone. */
+  boolean lost() {
+    return lost;
+  }
+
+  /** Stops renewing; returns once no renewal is in flight. */
+  void stopRenewing() {
+    synchronized (this) {
+      renewing = false;
+    }
+    keeper.stopRenewing(this);
+  }
+
+  /**
+   * Renews the lease if a renewal period has passed since it was last granted: while the work
+   * runs, or while a result is being completed in the background (then only until
+   * {@code renewUntil}).
+   */
+  synchronized void renewIfDue(long now) {
+    if (lost || now - grantedAt - keeper.renewEveryNanos < 0) return;
+    boolean completing = result != null;
+    if (completing ? ended || now - renewUntil >= 0 : !renewing) return;
+    boolean renewed;
+    try {
+      renewed = keeper.store.renew(id, token, keeper.leaseTtl);
+    } catch (RuntimeException e) {
+      // Transient, perhaps: the next try may succeed. The listener hears of the renewals of a
+      // running call; those of a background completion are part of completing it.
+      if (!completing) keeper.events.renewFailed(id, e);
+      return;
+    }
+    if (renewed) {
+      grantedAt = now;
+      if (!completing) keeper.events.leaseRenewed(id);
+    } else {
+      lose();
+    }
+  }
+
+  /**
+   * Stores {@code stored} for the retention: in line, or in the background if the store fails
+   * (see the class documentation). Reports {@code executed} (or {@code failureStored} when
+   * {@code failure} is not null) once stored. Nothing if the lease was lost.
+   */
+  void complete(byte[] stored, Throwable failure) {
+    if (lost) return;
+    Duration delay = IN_LINE_DELAY;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        if (keeper.store.complete(id, token, stored, keeper.retention)) {
+          reportStored(failure);
+        } else {
+          lose();
+        }
+        return;
+      } catch (RuntimeException e) {
+        // Interrupted: stop holding the caller, as after the last try; the background goes on.
+        if (attempt == IN_LINE_ATTEMPTS || !pause(delay)) {
+          defer(stored, failure, e);
+          return;
+        }
+        delay = delay.multipliedBy(4);
+      }
+    }
+  }
+
+  /** Frees the key for a retry, with the same in-line tries; a failure is reported, not thrown. */
+  void release() {
+    if (lost) return;
+    Duration delay = IN_LINE_DELAY;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        keeper.store.release(id, token); // false: the lease was lost already; nothing to free
+        return;
+      } catch (RuntimeException e) {
+        if (attempt == IN_LINE_ATTEMPTS || !pause(delay)) {
+          keeper.events.releaseFailed(id, e);
+          return;
+        }
+        delay = delay.multipliedBy(4);
+      }
+    }
+  }
+
+  private synchronized void defer(byte[] stored, Throwable failure, RuntimeException cause) {
+    keeper.events.completeDeferred(id, cause);
+    result = stored;
+    storedFailure = failure;
+    lastFailure = cause;
+    renewUntil = keeper.ticker.read() + keeper.leaseNanos;
+    scheduleNext();
+  }
+
+  /** A background attempt: complete, or renew if due, or give up when the lease is over. */
+  @Override
+  public synchronized void run() {
+    if (ended) return;
+    long now = keeper.ticker.read();
+    if (leaseOver(now)) {
+      end(lastFailure); // the store has freed the key, or is about to
+      return;
+    }
+    try {
+      if (keeper.store.complete(id, token, result, keeper.retention)) {
+        end(null);
+        keeper.events.completeRecovered(id);
+        reportStored(storedFailure);
+      } else {
+        end(null);
+        lose();
+      }
+      return;
+    } catch (RuntimeException e) {
+      lastFailure = e;
+    }
+    renewIfDue(now);
+    if (lost) {
+      end(null);
+      return;
+    }
+    scheduleNext();
+  }
+
+  /** The next attempt: after the backoff, a renewal period, or the lease's end, whichever is first. */
+  private void scheduleNext() {
+    long now = keeper.ticker.read();
+    if (leaseOver(now)) {
+      end(lastFailure);
+      return;
+    }
+    long untilLeaseEnd = grantedAt + keeper.leaseNanos - now;
+    long delay = Math.min(Math.min(retryNanos, untilLeaseEnd), keeper.renewEveryNanos);
+    retryNanos = Math.min(retryNanos * 2, MAX_RETRY_NANOS);
+    try {
+      keeper.scheduleAttempt(this, delay);
+    } catch (RejectedExecutionException e) { // the scheduler was shut down
+      end(closed(lastFailure));
+    }
+  }
+
+  synchronized void scheduled(ScheduledFuture<?> next) {
+    attempt = next;
+  }
+
+  /**
+   * Ends a background completion for a closing guard: waits for an attempt in flight; then, if
+   * {@code tryOnce} and the lease lasts, makes one last attempt on the calling thread; otherwise,
+   * or if that attempt fails, reports it failed.
+   */
+  synchronized void endForClose(boolean tryOnce) {
+    if (ended) return;
+    if (tryOnce && !leaseOver(keeper.ticker.read())) {
+      try {
+        boolean stored = keeper.store.complete(id, token, result, keeper.retention);
+        end(null);
+        if (stored) {
+          keeper.events.completeRecovered(id);
+          reportStored(storedFailure);
+        } else {
+          lose();
+        }
+        return;
+      } catch (RuntimeException e) {
+        lastFailure = e;
+      }
+    }
+    end(closed(lastFailure));
+  }
+
+  /** Ends the background completion; reports {@code completeFailed} if {@code failure} is given. */
+  private void end(RuntimeException failure) {
+    ended = true;
+    if (attempt != null) attempt.cancel(false);
+    keeper.ended(this);
+    if (failure != null) keeper.events.completeFailed(id, failure);
+  }
+
+  private boolean leaseOver(long now) {
+    return now - grantedAt - keeper.leaseNanos >= 0;
+  }
+
+  private void lose() {
+    lost = true;
+    keeper.stopRenewing(this);
+    keeper.events.leaseLost(id);
+  }
+
+  private void reportStored(Throwable failure) {
+    if (failure == null) keeper.events.executed(id);
+    else keeper.events.failureStored(id, failure);
+  }
+
+  private IllegalStateException closed(RuntimeException cause) {
+    return new IllegalStateException(
+        "the guard closed before the result of " + id + " could be stored; the key frees when its lease ends",
+        cause);
+  }
+
+  /** Sleeps; false if interrupted (the flag is set again). */
+  private boolean pause(Duration d) {
+    try {
+      keeper.sleeper.sleep(d);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  // Identity, but with a hash of its own: the keeper's set hashes every claim that starts, and an
+  // identity hash is drawn and installed in the object header on first use, which costs more.
+  private final int hash = ThreadLocalRandom.current().nextInt();
+
+  @Override
+  public int hashCode() {
+    return hash;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o == this;
+  }
+}
