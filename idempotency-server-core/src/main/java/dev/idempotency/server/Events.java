@@ -1,6 +1,8 @@
 package dev.idempotency.server;
 
+import dev.idempotency.contract.Ticker;
 import dev.idempotency.server.store.RecordId;
+import java.time.Duration;
 
 /**
  * The guard's listener, called safely: an exception a listener throws is logged and otherwise
@@ -12,10 +14,28 @@ final class Events implements IdempotencyListener {
 
   private final IdempotencyListener listener;
   private final boolean none;
+  private final Ticker ticker;
 
-  Events(IdempotencyListener listener) {
+  Events(IdempotencyListener listener, Ticker ticker) {
     this.listener = listener;
     this.none = listener == IdempotencyListener.NONE;
+    this.ticker = ticker;
+  }
+
+  /** {@link #callEnded} for a call that started at {@code start} (ticker nanos). */
+  void ended(RecordId id, CallOutcome outcome, long start) {
+    if (none) return;
+    callEnded(id, outcome, Duration.ofNanos(Math.max(0, ticker.read() - start)));
+  }
+
+  @Override
+  public void callEnded(RecordId id, CallOutcome outcome, Duration elapsed) {
+    if (none) return;
+    try {
+      listener.callEnded(id, outcome, elapsed);
+    } catch (RuntimeException e) {
+      threw(e);
+    }
   }
 
   @Override

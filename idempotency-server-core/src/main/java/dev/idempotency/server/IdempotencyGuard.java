@@ -5,6 +5,7 @@ import dev.idempotency.contract.InvalidIdempotencyKeyException;
 import dev.idempotency.contract.Sleeper;
 import dev.idempotency.contract.Ticker;
 import dev.idempotency.server.store.ClaimResult;
+import dev.idempotency.server.store.IdempotencyCapacityExceededException;
 import dev.idempotency.server.store.IdempotencyStore;
 import dev.idempotency.server.store.IdempotencyStoreUnavailableException;
 import dev.idempotency.server.store.RecordId;
@@ -105,7 +106,7 @@ public final class IdempotencyGuard implements Closeable {
     this.inProgressPolicy = b.inProgressPolicy;
     this.storeFailuresWhen = b.storeFailuresWhen;
     this.failOpen = b.failOpen;
-    this.events = new Events(b.listener);
+    this.events = new Events(b.listener, b.ticker);
     this.ticker = b.ticker;
     this.sleeper = b.sleeper;
     this.keeper =
@@ -198,27 +199,41 @@ public final class IdempotencyGuard implements Closeable {
     if (closed.get()) throw new IllegalStateException("the guard is closed");
     RecordId id = new RecordId(namespace, call.scope(), call.key().value());
     String token = newOwnerToken();
-    long waitUntil = inProgressPolicy.waits() ? ticker.read() + inProgressPolicy.maxWait().toNanos() : 0;
+    long start = ticker.read();
+    long waitUntil = inProgressPolicy.waits() ? start + inProgressPolicy.maxWait().toNanos() : 0;
     long poll = FIRST_POLL_NANOS;
-    while (true) {
-      long sentAt = ticker.read(); // the lease starts no earlier than this
+    for (long sentAt = start; ; sentAt = ticker.read()) { // the lease starts no earlier than sentAt
       ClaimResult claim;
       try {
         claim = store.claim(id, call.fingerprint(), token, keeper.leaseTtl);
       } catch (RuntimeException e) {
         IdempotencyStoreUnavailableException unavailable = unavailable(e);
         events.storeUnavailable(id, unavailable, failOpen);
-        if (!failOpen) throw unavailable;
-        return new GuardedResult<>(work.run(Claim.UNGUARDED), false);
+        if (!failOpen) {
+          boolean full = unavailable instanceof IdempotencyCapacityExceededException;
+          events.ended(id, full ? CallOutcome.CAPACITY_EXCEEDED : CallOutcome.STORE_UNAVAILABLE, start);
+          throw unavailable;
+        }
+        try {
+          return new GuardedResult<>(work.run(Claim.UNGUARDED), false);
+        } finally {
+          events.ended(id, CallOutcome.RAN_UNGUARDED, start);
+        }
       }
       if (claim instanceof ClaimResult.Acquired acquired) {
-        return runOwned(new OwnedClaim(keeper, id, token, acquired.fencingToken(), sentAt), codec, policy, work);
+        OwnedClaim owned = new OwnedClaim(keeper, id, token, acquired.fencingToken(), sentAt);
+        return runOwned(owned, codec, policy, work, start);
       }
       if (claim instanceof ClaimResult.Completed completed) {
-        return replay(id, completed.result(), codec);
+        try {
+          return replay(id, completed.result(), codec);
+        } finally {
+          events.ended(id, CallOutcome.REPLAYED, start);
+        }
       }
       if (claim instanceof ClaimResult.FingerprintMismatch) {
         events.keyReused(id);
+        events.ended(id, CallOutcome.KEY_REUSED, start);
         throw new IdempotencyKeyReusedException(
             "this key was already used for a different request; use a new key for a new action");
       }
@@ -226,6 +241,7 @@ public final class IdempotencyGuard implements Closeable {
       long waitLeft = inProgressPolicy.waits() ? waitUntil - ticker.read() : 0;
       if (waitLeft <= 0 || !pause(Math.min(poll, waitLeft))) {
         events.inProgress(id);
+        events.ended(id, CallOutcome.IN_PROGRESS, start);
         throw inProgress(leaseRemaining);
       }
       poll = Math.min(poll * 2, MAX_POLL_NANOS);
@@ -233,7 +249,8 @@ public final class IdempotencyGuard implements Closeable {
   }
 
   private <T> GuardedResult<T> runOwned(
-      OwnedClaim claim, ResultCodec<T> codec, StorePolicy<T> policy, IdempotentWork<T> work) throws Exception {
+      OwnedClaim claim, ResultCodec<T> codec, StorePolicy<T> policy, IdempotentWork<T> work, long start)
+      throws Exception {
     try {
       keeper.startRenewing(claim);
     } catch (RuntimeException e) { // rejected: the scheduler was shut down
@@ -245,8 +262,10 @@ public final class IdempotencyGuard implements Closeable {
       value = work.run(claim);
     } catch (Throwable t) {
       claim.stopRenewing();
-      if (policy.stores(t, storeFailuresWhen)) claim.complete(StoredOutcome.failure(t), t);
+      boolean store = policy.stores(t, storeFailuresWhen);
+      if (store) claim.complete(StoredOutcome.failure(t), t);
       else claim.release();
+      events.ended(claim.id(), store ? CallOutcome.FAILURE_STORED : CallOutcome.FAILED, start);
       throw IdempotencyGuard.<Exception>sneaky(t);
     }
     claim.stopRenewing();
@@ -255,10 +274,12 @@ public final class IdempotencyGuard implements Closeable {
       stored = policy.stores(value) ? StoredOutcome.value(codec, value) : null;
     } catch (RuntimeException e) { // a codec or a result predicate failed: nothing to store
       claim.release();
+      events.ended(claim.id(), CallOutcome.FAILED, start);
       throw e;
     }
     if (stored == null) claim.release();
     else claim.complete(stored, null);
+    events.ended(claim.id(), stored == null ? CallOutcome.EXECUTED_NOT_STORED : CallOutcome.EXECUTED, start);
     return new GuardedResult<>(value, false);
   }
 

@@ -1,6 +1,7 @@
 package dev.idempotency.server;
 
 import dev.idempotency.server.store.RecordId;
+import java.time.Duration;
 
 /**
  * Events of an {@link IdempotencyGuard}, for metrics and logs. Every method has an empty default,
@@ -21,6 +22,13 @@ import dev.idempotency.server.store.RecordId;
 public interface IdempotencyListener {
   /** A listener that does nothing: the default. */
   IdempotencyListener NONE = new IdempotencyListener() {};
+
+  /**
+   * A guarded call ended, however it ended (one of {@link CallOutcome}), after {@code elapsed} by
+   * the guard's ticker from its first claim: one call per {@code execute} or {@code run}, on the
+   * caller's thread. The other events say more about particular steps; this one times calls.
+   */
+  default void callEnded(RecordId id, CallOutcome outcome, Duration elapsed) {}
 
   /** The business code ran for {@code id} and its result was stored. */
   default void executed(RecordId id) {}

@@ -65,6 +65,47 @@ class IdempotencyGuardTest {
         Map.of("order", "ord_8f14e45fceea167a", "channel", "web"), true, 1_790_000_000_000L);
   }
 
+  /** Every call ends with exactly one callEnded, naming how it ended, timed by the ticker. */
+  @Test
+  void everyCallEndsWithOneOutcome() {
+    ScriptedStore store = new ScriptedStore(memory);
+    IdempotencyGuard guard = guard(builder(store).storeFailuresWhen(e -> e instanceof IllegalArgumentException));
+    List<java.time.Duration> elapsed = new CopyOnWriteArrayList<>();
+    IdempotencyGuard timed = guard(builder(memory).namespace("timed").listener(new IdempotencyListener() {
+      @Override
+      public void callEnded(RecordId id, CallOutcome outcome, Duration d) {
+        elapsed.add(d);
+      }
+    }));
+
+    guard.execute("a", String.class, () -> "v");
+    guard.execute("a", String.class, () -> "v");
+    assertThatThrownBy(() -> guard.execute(IdempotentCall.of("a").withFingerprint("other"), String.class, () -> "v"))
+        .isInstanceOf(IdempotencyKeyReusedException.class);
+    assertThatThrownBy(() -> guard.execute("b", String.class, () -> {
+      throw new IllegalStateException("bug");
+    })).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> guard.execute("c", String.class, () -> {
+      throw new IllegalArgumentException("declined");
+    })).isInstanceOf(IllegalArgumentException.class);
+    memory.claim(new RecordId(NS, "", "d"), "", "someone", Duration.ofMinutes(1));
+    assertThatThrownBy(() -> guard.execute("d", String.class, () -> "v")).isInstanceOf(IdempotencyInProgressException.class);
+    store.failClaim = new IdempotencyStoreUnavailableException("down");
+    assertThatThrownBy(() -> guard.execute("e", String.class, () -> "v")).isInstanceOf(IdempotencyStoreUnavailableException.class);
+    store.failClaim = new IdempotencyCapacityExceededException("full");
+    assertThatThrownBy(() -> guard.execute("e", String.class, () -> "v")).isInstanceOf(IdempotencyCapacityExceededException.class);
+
+    assertThat(listener.calls).containsExactly(CallOutcome.EXECUTED, CallOutcome.REPLAYED, CallOutcome.KEY_REUSED,
+        CallOutcome.FAILED, CallOutcome.FAILURE_STORED, CallOutcome.IN_PROGRESS, CallOutcome.STORE_UNAVAILABLE,
+        CallOutcome.CAPACITY_EXCEEDED);
+
+    timed.execute("t", String.class, () -> {
+      time.advance(Duration.ofMillis(250));
+      return "slow";
+    });
+    assertThat(elapsed).containsExactly(Duration.ofMillis(250));
+  }
+
   @Test
   void aTypedResultIsReplayedEqualAndTheBusinessCodeRunsOnce() {
     IdempotencyGuard guard = guard();

@@ -40,6 +40,19 @@ public final class RecordingListener implements IdempotencyListener {
     return events.stream().filter(e -> e.equals(event) || e.startsWith(event + ":")).count();
   }
 
+  /**
+   * The outcomes of {@link #callEnded}, in order; kept apart from {@link #events}, whose order the
+   * tests of single steps assert exactly.
+   */
+  public final List<CallOutcome> calls = new CopyOnWriteArrayList<>();
+
+  @Override
+  public void callEnded(RecordId id, CallOutcome outcome, java.time.Duration elapsed) {
+    if (elapsed.isNegative()) throw new AssertionError("a negative duration: " + elapsed);
+    calls.add(outcome);
+    shown.addAll(shownBy(id, outcome, elapsed));
+  }
+
   @Override
   public void executed(RecordId id) {
     show(id);
