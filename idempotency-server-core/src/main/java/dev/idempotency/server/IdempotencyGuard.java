@@ -55,7 +55,7 @@ import java.util.function.Supplier;
  * background completions (unless given a scheduler), started on first use and ended when idle or
  * on {@link #close()}.
  */
-public final class IdempotencyGuard implements Closeable {
+public final class IdempotencyGuard implements IdempotencyExecutor, Closeable {
   /** The namespace when none is set. Set one per service that shares a store. */
   public static final String DEFAULT_NAMESPACE = "default";
 
@@ -189,6 +189,7 @@ public final class IdempotencyGuard implements Closeable {
    *     failure stored; or one of the exceptions of {@link #execute(IdempotentCall, ResultCodec,
    *     Supplier)}, before anything ran
    */
+  @Override
   public <T> GuardedResult<T> run(
       IdempotentCall call, ResultCodec<T> codec, StorePolicy<T> policy, IdempotentWork<T> work)
       throws Exception {
@@ -335,6 +336,7 @@ public final class IdempotencyGuard implements Closeable {
   }
 
   /** The namespace of this guard's records. */
+  @Override
   public String namespace() {
     return namespace;
   }

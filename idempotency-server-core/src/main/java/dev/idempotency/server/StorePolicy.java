@@ -56,16 +56,20 @@ public final class StorePolicy<T> {
   }
 
   /**
-   * Whether {@code result} is stored.
+   * Whether {@code result} is stored; for the executors that judge a work's end.
    *
    * @throws RuntimeException what the result predicate threw
    */
-  boolean stores(T result) {
+  public boolean stores(T result) {
     return results == null || results.test(result);
   }
 
-  /** Whether {@code failure} is stored; {@code guardDefault} (may be null) when none is set here. */
-  boolean stores(Throwable failure, Predicate<? super Throwable> guardDefault) {
+  /**
+   * Whether {@code failure} is stored, by this policy's failure rule or, when it sets none, by
+   * {@code guardDefault} (may be null: none); a rule that throws stores nothing. For the executors
+   * that judge a work's end.
+   */
+  public boolean stores(Throwable failure, Predicate<? super Throwable> guardDefault) {
     Predicate<? super Throwable> rule = failures != null ? failures : guardDefault;
     if (rule == null) return false;
     try {
@@ -74,6 +78,11 @@ public final class StorePolicy<T> {
       LOG.log(System.Logger.Level.WARNING, "a storeFailuresWhen predicate threw; releasing the claim", e);
       return false;
     }
+  }
+
+  /** Whether this policy sets a failure rule of its own (else the guard's applies). */
+  public boolean hasFailureRule() {
+    return failures != null;
   }
 
   @Override

@@ -4,11 +4,13 @@ import dev.idempotency.server.store.IdempotencyStoreUnavailableException;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The bytes the guard stores: one tag byte, then either the codec's bytes (a result) or the class
- * name and message of a stored failure. The tag lets one store serve guards with and without a
- * failure policy.
+ * The bytes a guard stores for a record: one tag byte, then either the codec's bytes (a result) or
+ * the class name and message of a stored failure. The tag lets one store serve guards with and
+ * without a failure policy. Public for the guards of other packages (the transactional guard of
+ * {@code dev.idempotency.server.jdbc}), so that every guard over one store reads the others'
+ * records. This class is threadsafe.
  */
-final class StoredOutcome {
+public final class StoredOutcome {
   private static final byte VALUE = 1;
   private static final byte FAILURE = 2;
   private static final byte FAILURE_WITHOUT_MESSAGE = 3;
@@ -18,7 +20,7 @@ final class StoredOutcome {
   private StoredOutcome() {}
 
   /** The stored form of a result: {@code codec}'s bytes after the tag, in one array for JSON. */
-  static <T> byte[] value(ResultCodec<T> codec, T value) {
+  public static <T> byte[] value(ResultCodec<T> codec, T value) {
     if (codec instanceof JsonResultCodec<T> json) return json.encodeWithPrefix(value, VALUE);
     return value(codec.encode(value));
   }
@@ -30,7 +32,8 @@ final class StoredOutcome {
     return out;
   }
 
-  static byte[] failure(Throwable t) {
+  /** The stored form of a failure: its class name and (shortened) message. */
+  public static byte[] failure(Throwable t) {
     String message = t.getMessage();
     byte[] name = t.getClass().getName().getBytes(StandardCharsets.UTF_8);
     if (message == null) {
@@ -47,6 +50,17 @@ final class StoredOutcome {
     out[1 + name.length] = 0; // a class name never holds NUL
     System.arraycopy(text, 0, out, 2 + name.length, text.length);
     return out;
+  }
+
+  /**
+   * The value of a stored result, decoded in place by {@code codec}.
+   *
+   * @throws IdempotencyStoredFailureException if the record holds a stored failure
+   * @throws IdempotencyStoreUnavailableException if no guard wrote these bytes
+   */
+  public static <T> T decode(byte[] stored, ResultCodec<T> codec) {
+    int offset = valueOffset(stored);
+    return codec.decode(stored, offset, stored.length - offset);
   }
 
   /**

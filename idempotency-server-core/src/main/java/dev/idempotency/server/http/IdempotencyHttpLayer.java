@@ -10,6 +10,7 @@ import dev.idempotency.contract.RetryAfter;
 import dev.idempotency.contract.StatusCodes;
 import dev.idempotency.server.Claim;
 import dev.idempotency.server.GuardedResult;
+import dev.idempotency.server.IdempotencyExecutor;
 import dev.idempotency.server.IdempotencyGuard;
 import dev.idempotency.server.IdempotencyInProgressException;
 import dev.idempotency.server.IdempotencyKeyReusedException;
@@ -120,7 +121,7 @@ public final class IdempotencyHttpLayer {
   private static final Pattern UUID =
       Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
 
-  private final IdempotencyGuard guard;
+  private final IdempotencyExecutor guard;
   private final Set<String> requireKeyFor;
   private final int inProgressStatus;
   private final Set<String> storedHeaders;
@@ -169,7 +170,7 @@ public final class IdempotencyHttpLayer {
   }
 
   /** A builder for a handler in front of {@code guard}. */
-  public static Builder builder(IdempotencyGuard guard) {
+  public static Builder builder(IdempotencyExecutor guard) {
     return new Builder(guard);
   }
 
@@ -346,7 +347,7 @@ public final class IdempotencyHttpLayer {
    * #build()} copies the configuration, so a builder can be changed and reused.
    */
   public static final class Builder {
-    private final IdempotencyGuard guard;
+    private final IdempotencyExecutor guard;
     private List<String> requireKeyFor = DEFAULT_REQUIRE_KEY_FOR;
     private int inProgressStatus = StatusCodes.CONFLICT;
     private List<String> storeHeaders = List.of();
@@ -356,7 +357,7 @@ public final class IdempotencyHttpLayer {
     private boolean requireUuidKeys;
     private Duration unavailableRetryAfter = DEFAULT_UNAVAILABLE_RETRY_AFTER;
 
-    private Builder(IdempotencyGuard guard) {
+    private Builder(IdempotencyExecutor guard) {
       this.guard = Objects.requireNonNull(guard, "guard");
     }
 

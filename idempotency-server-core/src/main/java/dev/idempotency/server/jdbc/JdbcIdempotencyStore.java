@@ -146,6 +146,23 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     throw e;
   }
 
+  DataSource dataSource() {
+    return dataSource;
+  }
+
+  RecordTable table() {
+    return table;
+  }
+
+  int timeoutSeconds() {
+    return timeoutSeconds;
+  }
+
+  /** One call in {@code sweepEvery} sweeps a batch, as a claim of this store does; quietly. */
+  void sweepIfDue(Connection c) {
+    if (sweepEvery > 0 && claims.incrementAndGet() % sweepEvery == 0) sweepQuietly(c);
+  }
+
   /** How many times a claim's statement was run again because of a race: for tests. */
   long claimReruns() {
     return claimReruns.get();

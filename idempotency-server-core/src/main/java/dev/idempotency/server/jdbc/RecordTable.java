@@ -53,6 +53,10 @@ final class RecordTable {
   private final String renewSql;
   private final String releaseSql;
   private final String deleteExpiredSql;
+  private final String lookupSql;
+  private final String claimInTransactionSql;
+  private final String completeInTransactionSql;
+  private final String releaseInTransactionSql;
 
   private RecordTable(String name, String schema, String table) {
     this.name = name;
@@ -60,7 +64,21 @@ final class RecordTable {
     this.table = qualified(schema, table);
     this.sequence = qualified(schema, table + SEQUENCE_SUFFIX);
     this.index = quote(table + INDEX_SUFFIX); // an index lives in its table's schema
-    this.claimSql = claimSql(this.table, this.sequence);
+    this.claimSql = claimSql(this.table, this.sequence, false);
+    this.claimInTransactionSql = claimSql(this.table, this.sequence, true);
+    this.lookupSql = "SELECT state, fingerprint = ? AS same, result FROM " + this.table
+        + " WHERE id = ? AND expires_at > clock_timestamp()";
+    // In the caller's transaction the claim's row is not committed: no other claim can take it
+    // over (it waits on the row), so its lease is not checked; each statement gives the
+    // transaction back the lock_timeout the claim found.
+    this.completeInTransactionSql = "UPDATE " + this.table
+        + " SET state = 'c', owner_token = NULL, result = ?,"
+        + " expires_at = clock_timestamp() + ?::bigint * interval '1 millisecond'"
+        + " WHERE id = ? AND state = 'p' AND owner_token = ?"
+        + " RETURNING set_config('lock_timeout', ?, true)";
+    this.releaseInTransactionSql = "DELETE FROM " + this.table
+        + " WHERE id = ? AND state = 'p' AND owner_token = ?"
+        + " RETURNING set_config('lock_timeout', ?, true)";
     this.completeSql = "UPDATE " + this.table
         + " SET state = 'c', owner_token = NULL, result = ?,"
         + " expires_at = clock_timestamp() + ?::bigint * interval '1 millisecond'"
@@ -144,9 +162,18 @@ final class RecordTable {
    * outcome ('a' acquired, 'c' completed, 'p' in progress, 'm' mismatch), fence (acquired), result
    * (completed, same fingerprint), lease left in microseconds (the live row's).
    */
-  private static String claimSql(String table, String sequence) {
-    return "WITH p AS (SELECT ?::bytea AS id, ?::bytea AS fingerprint, ?::bytea AS owner_token,"
-        + " ?::bigint AS lease_ms),"
+  private static String claimSql(String table, String sequence, boolean inTransaction) {
+    // In a transaction, the claim also bounds how long it waits for another transaction's
+    // uncommitted claim of the record (lock_timeout, set for the transaction before the INSERT
+    // can wait: the INSERT reads p first), and returns the value it replaced.
+    String p = inTransaction
+        ? "WITH prev AS (SELECT current_setting('lock_timeout') AS lock_timeout),"
+            + " p AS (SELECT ?::bytea AS id, ?::bytea AS fingerprint, ?::bytea AS owner_token,"
+            + " ?::bigint AS lease_ms, set_config('lock_timeout', ?, true) AS lock_timeout FROM prev),"
+        : "WITH p AS (SELECT ?::bytea AS id, ?::bytea AS fingerprint, ?::bytea AS owner_token,"
+            + " ?::bigint AS lease_ms),";
+    String prev = inTransaction ? ", (SELECT lock_timeout FROM prev)" : ", NULL::text";
+    return p
         + " live AS (SELECT r.fingerprint, r.state, r.result, r.expires_at FROM " + table + " r, p"
         + " WHERE r.id = p.id AND r.expires_at > clock_timestamp()),"
         + " acquired AS (INSERT INTO " + table + " AS r"
@@ -159,13 +186,13 @@ final class RecordTable {
         + " expires_at = excluded.expires_at"
         + " WHERE r.expires_at <= clock_timestamp()"
         + " RETURNING r.fence)"
-        + " SELECT 'a' AS outcome, a.fence, NULL::bytea AS result, NULL::bigint AS lease_left_us"
+        + " SELECT 'a' AS outcome, a.fence, NULL::bytea AS result, NULL::bigint AS lease_left_us" + prev
         + " FROM acquired a"
         + " UNION ALL"
         + " SELECT CASE WHEN l.fingerprint <> p.fingerprint THEN 'm' WHEN l.state = 'c' THEN 'c' ELSE 'p' END,"
         + " NULL::bigint,"
         + " CASE WHEN l.fingerprint = p.fingerprint AND l.state = 'c' THEN l.result END,"
-        + " floor(extract(epoch FROM l.expires_at - clock_timestamp()) * 1000000)::bigint"
+        + " floor(extract(epoch FROM l.expires_at - clock_timestamp()) * 1000000)::bigint" + prev
         + " FROM live l, p";
   }
 
@@ -182,19 +209,104 @@ final class RecordTable {
       ps.setBytes(3, ownerToken);
       ps.setLong(4, leaseMillis);
       try (ResultSet rs = ps.executeQuery()) {
-        if (!rs.next()) return null;
-        String outcome = rs.getString(1);
-        ClaimResult answer = switch (outcome == null ? "" : outcome) {
-          case "a" -> new ClaimResult.Acquired(token, rs.getLong(2));
-          case "c" -> new ClaimResult.Completed(notNull(rs.getBytes(3), "result"));
-          case "p" -> new ClaimResult.InProgress(Duration.ofNanos(Math.max(0, rs.getLong(4)) * 1_000));
-          case "m" -> new ClaimResult.FingerprintMismatch();
-          default -> throw new SQLNonTransientException("the claim answered outcome " + outcome);
-        };
-        if (rs.next()) throw new SQLNonTransientException("the claim answered more than one row");
-        return answer;
+        return claimAnswer(rs, token);
       }
     }
+  }
+
+  /** A claim's answer in the caller's transaction, and the lock_timeout it replaced. */
+  record TransactionClaim(ClaimResult result, String lockTimeoutBefore) {}
+
+  /**
+   * The claim in the caller's transaction: as {@link #claim}, waiting at most {@code lockTimeout}
+   * (a PostgreSQL interval, e.g. {@code 2000ms}) for another transaction's claim of the record;
+   * past it the statement fails with SQLState 55P03. Null as {@link #claim}'s null.
+   */
+  TransactionClaim claimInTransaction(Connection c, int timeoutSeconds, byte[] id, byte[] fingerprint,
+      byte[] ownerToken, String token, long leaseMillis, String lockTimeout) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(claimInTransactionSql)) {
+      ps.setQueryTimeout(timeoutSeconds);
+      ps.setBytes(1, id);
+      ps.setBytes(2, fingerprint);
+      ps.setBytes(3, ownerToken);
+      ps.setLong(4, leaseMillis);
+      ps.setString(5, lockTimeout);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) return null;
+        String before = rs.getString(5);
+        ClaimResult answer = readClaim(rs, token);
+        if (rs.next()) throw new SQLNonTransientException("the claim answered more than one row");
+        return new TransactionClaim(answer, before);
+      }
+    }
+  }
+
+  /**
+   * A completed record's answer, without a transaction: {@code null} if the record is absent, in
+   * progress, or of another fingerprint (a claim then says which); one index read, no lock.
+   */
+  byte[] lookupCompleted(Connection c, int timeoutSeconds, byte[] id, byte[] fingerprint) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(lookupSql)) {
+      ps.setQueryTimeout(timeoutSeconds);
+      ps.setBytes(1, fingerprint);
+      ps.setBytes(2, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next() || !"c".equals(rs.getString(1)) || !rs.getBoolean(2)) return null;
+        return notNull(rs.getBytes(3), "result");
+      }
+    }
+  }
+
+  /** Completes the claim in the caller's transaction, giving it back {@code lockTimeout}. */
+  boolean completeInTransaction(Connection c, int timeoutSeconds, byte[] id, byte[] ownerToken, byte[] result,
+      long retentionMillis, String lockTimeout) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(completeInTransactionSql)) {
+      ps.setQueryTimeout(timeoutSeconds);
+      ps.setBytes(1, result);
+      ps.setLong(2, retentionMillis);
+      ps.setBytes(3, id);
+      ps.setBytes(4, ownerToken);
+      ps.setString(5, lockTimeout);
+      return oneRowOrNone(ps);
+    }
+  }
+
+  /** Deletes the claim in the caller's transaction, giving it back {@code lockTimeout}. */
+  boolean releaseInTransaction(Connection c, int timeoutSeconds, byte[] id, byte[] ownerToken,
+      String lockTimeout) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(releaseInTransactionSql)) {
+      ps.setQueryTimeout(timeoutSeconds);
+      ps.setBytes(1, id);
+      ps.setBytes(2, ownerToken);
+      ps.setString(3, lockTimeout);
+      return oneRowOrNone(ps);
+    }
+  }
+
+  private static boolean oneRowOrNone(PreparedStatement ps) throws SQLException {
+    try (ResultSet rs = ps.executeQuery()) {
+      if (!rs.next()) return false;
+      if (rs.next()) throw new SQLNonTransientException("one record's statement changed several rows");
+      return true;
+    }
+  }
+
+  private static ClaimResult claimAnswer(ResultSet rs, String token) throws SQLException {
+    if (!rs.next()) return null;
+    ClaimResult answer = readClaim(rs, token);
+    if (rs.next()) throw new SQLNonTransientException("the claim answered more than one row");
+    return answer;
+  }
+
+  private static ClaimResult readClaim(ResultSet rs, String token) throws SQLException {
+    String outcome = rs.getString(1);
+    return switch (outcome == null ? "" : outcome) {
+      case "a" -> new ClaimResult.Acquired(token, rs.getLong(2));
+      case "c" -> new ClaimResult.Completed(notNull(rs.getBytes(3), "result"));
+      case "p" -> new ClaimResult.InProgress(Duration.ofNanos(Math.max(0, rs.getLong(4)) * 1_000));
+      case "m" -> new ClaimResult.FingerprintMismatch();
+      default -> throw new SQLNonTransientException("the claim answered outcome " + outcome);
+    };
   }
 
   boolean complete(Connection c, int timeoutSeconds, byte[] id, byte[] ownerToken, byte[] result,
