@@ -763,7 +763,8 @@ class IdempotencyGuardTest {
   @Test
   void aStoreDownPastTheLeaseIsReportedAsCompleteFailedAndTheTriesStop() throws Exception {
     ScriptedStore store = new ScriptedStore(memory);
-    IdempotencyGuard guard = guard(builder(store).sleeper(d -> {}));
+    CountingScheduler given = schedulerOfTheTest();
+    IdempotencyGuard guard = guard(builder(store).sleeper(d -> {}).renewalScheduler(given));
     store.failComplete = new IdempotencyStoreUnavailableException("down");
     store.failRenew = new IdempotencyStoreUnavailableException("down");
     AtomicInteger runs = new AtomicInteger();
@@ -776,7 +777,7 @@ class IdempotencyGuardTest {
     awaitTrue(() -> listener.count("completeFailed") == 1);
     int completes = store.completes.get();
     int renews = store.renews.get();
-    Thread.sleep(1_500); // longer than the longest backoff
+    awaitNothingScheduled(given); // the background tries are over: none is left to run
     assertThat(store.completes).as("no try after giving up").hasValue(completes);
     assertThat(store.renews).hasValue(renews);
     assertThat(listener.events).containsExactly("completeDeferred", "completeFailed");
@@ -848,7 +849,8 @@ class IdempotencyGuardTest {
         return stored && !answerFalse.get();
       }
     };
-    IdempotencyGuard guard = guard(builder(store).sleeper(d -> {}));
+    CountingScheduler given = schedulerOfTheTest();
+    IdempotencyGuard guard = guard(builder(store).sleeper(d -> {}).renewalScheduler(given));
     store.failComplete = new IdempotencyStoreUnavailableException("down");
 
     assertThat(guard.execute("k", String.class, () -> "v")).isEqualTo("v");
@@ -857,7 +859,7 @@ class IdempotencyGuardTest {
     store.failComplete = null;
     awaitTrue(() -> listener.count("leaseLost") == 1);
     int completes = store.completes.get();
-    Thread.sleep(1_500);
+    awaitNothingScheduled(given);
     assertThat(store.completes).as("no try after the lease was lost").hasValue(completes);
     assertThat(store.renews).hasValue(0);
     assertThat(listener.events).containsExactly("completeDeferred", "leaseLost");
@@ -924,7 +926,8 @@ class IdempotencyGuardTest {
   @Test
   void closingTheGuardEndsTheResultsStillWaitingAndReportsThem() throws Exception {
     ScriptedStore store = new ScriptedStore(memory);
-    IdempotencyGuard guard = guard(builder(store).sleeper(d -> {}));
+    CountingScheduler own = schedulerOfTheTest();
+    IdempotencyGuard guard = guard(builder(store).sleeper(d -> {}).renewalScheduler(own));
     store.failComplete = new IdempotencyStoreUnavailableException("down");
     guard.execute("k", String.class, () -> "v");
     awaitTrue(() -> store.completes.get() >= 4);
@@ -934,7 +937,7 @@ class IdempotencyGuardTest {
     assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
     assertThat(listener.events).containsExactly("completeDeferred", "completeFailed");
     int completes = store.completes.get();
-    Thread.sleep(1_500);
+    awaitNothingScheduled(own);
     assertThat(store.completes).hasValue(completes);
 
     // The same with a given scheduler, the store back by the time the guard closes: the last try
@@ -1094,6 +1097,30 @@ class IdempotencyGuardTest {
     } catch (InterruptedException e) {
       throw new AssertionError(e);
     }
+  }
+
+  final List<CountingScheduler> schedulers = new CopyOnWriteArrayList<>();
+
+  /** A scheduler that a test can look into, shut down after the test. */
+  CountingScheduler schedulerOfTheTest() {
+    CountingScheduler s = new CountingScheduler();
+    s.setRemoveOnCancelPolicy(true);
+    schedulers.add(s);
+    return s;
+  }
+
+  @AfterEach
+  void shutDownSchedulers() {
+    schedulers.forEach(CountingScheduler::shutdownNow);
+  }
+
+  /**
+   * Waits until the scheduler holds no task and runs none: no background try of the guard can come
+   * after this (a try schedules the next before it ends), so a test asserts "no more tries"
+   * without sleeping through a backoff.
+   */
+  static void awaitNothingScheduled(CountingScheduler s) {
+    awaitTrue(() -> s.getQueue().isEmpty() && s.getActiveCount() == 0);
   }
 
   /** Waits for a condition another thread makes true; bounded so a bug cannot hang the build. */
