@@ -9,13 +9,15 @@ import dev.idempotency.client.IdempotencyOutcome.GiveUpReason;
 import dev.idempotency.contract.IdempotencyKey;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Objects;
 import okhttp3.Request;
 
 /**
- * The client's meters ({@link IdempotencyMetrics#forClient}): attempts, retries, give-ups by
+ * An interceptor's listener that records the client's meters: attempts, retries, give-ups by
  * reason and keyed calls by outcome. Every meter is registered when this listener is made, so an
  * event is one counter increment, with no lookup. No tag carries a key, an action name or a URL.
  * This class is threadsafe.
@@ -32,7 +34,28 @@ public final class ClientMetrics implements IdempotencyListener {
   private final Counter definitelyFailed;
   private final Counter unknown;
 
-  ClientMetrics(MeterRegistry registry, Tags tags) {
+  /**
+   * A listener for {@code IdempotencyInterceptor.builder().listener(...)} that records the
+   * client's meters in {@code registry}; they are registered here, every one at zero.
+   *
+   * @throws NullPointerException if {@code registry} is null
+   */
+  public static ClientMetrics of(MeterRegistry registry) {
+    return of(registry, Tags.empty());
+  }
+
+  /**
+   * Like {@link #of(MeterRegistry)}, with {@code tags} added to every meter (the name of the
+   * service called, say, to tell two clients apart).
+   *
+   * @throws NullPointerException if {@code registry} or {@code tags} is null
+   */
+  public static ClientMetrics of(MeterRegistry registry, Iterable<Tag> tags) {
+    return new ClientMetrics(
+        Objects.requireNonNull(registry, "registry"), Tags.of(Objects.requireNonNull(tags, "tags")));
+  }
+
+  private ClientMetrics(MeterRegistry registry, Tags tags) {
     attempts = Counter.builder(IdempotencyMetrics.CLIENT_ATTEMPTS)
         .description("HTTP attempts sent with an Idempotency-Key, first ones and retries")
         .tags(tags).register(registry);

@@ -8,14 +8,16 @@ import dev.idempotency.server.IdempotencyListener;
 import dev.idempotency.server.store.RecordId;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The guard's meters ({@link IdempotencyMetrics#forGuard}): every call in the
+ * A guard's listener that records its meters: every call in the
  * {@value IdempotencyMetrics#SERVER_CALLS} timer by outcome, and a counter for each step that
  * goes wrong after the work ran (a lost lease, a deferred, recovered or failed completion, a
  * failed renewal or release). Tags carry the record's namespace, never its scope or key.
@@ -32,9 +34,31 @@ public final class GuardMetrics implements IdempotencyListener {
   private final Tags tags;
   private final ConcurrentHashMap<String, Meters> byNamespace = new ConcurrentHashMap<>();
 
-  GuardMetrics(MeterRegistry registry, Tags tags) {
+  private GuardMetrics(MeterRegistry registry, Tags tags) {
     this.registry = registry;
     this.tags = tags;
+  }
+
+  /**
+   * A listener for {@code IdempotencyGuard.builder().listener(...)} that records the guard's
+   * meters in {@code registry}. One listener may serve several guards: each namespace gets its
+   * own meters, registered the first time the namespace is heard of.
+   *
+   * @throws NullPointerException if {@code registry} is null
+   */
+  public static GuardMetrics of(MeterRegistry registry) {
+    return of(registry, Tags.empty());
+  }
+
+  /**
+   * Like {@link #of(MeterRegistry)}, with {@code tags} added to every meter (the application's
+   * name, say, where the registry does not add it).
+   *
+   * @throws NullPointerException if {@code registry} or {@code tags} is null
+   */
+  public static GuardMetrics of(MeterRegistry registry, Iterable<Tag> tags) {
+    return new GuardMetrics(
+        Objects.requireNonNull(registry, "registry"), Tags.of(Objects.requireNonNull(tags, "tags")));
   }
 
   /** The meters of one namespace: a timer per outcome (by ordinal) and the step counters. */

@@ -1,29 +1,25 @@
 package dev.idempotency.micrometer;
 
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Tag;
-import io.micrometer.core.instrument.Tags;
-import java.util.Objects;
-
 /**
- * Micrometer meters for the idempotency guard and client: one listener for a guard
- * ({@link #forGuard}), one for an {@code IdempotencyInterceptor} ({@link #forClient}).
+ * The names of the idempotency meters and their tags; {@link GuardMetrics#of} and
+ * {@link ClientMetrics#of} make the listeners that record them:
  *
  * <pre>{@code
  * IdempotencyGuard guard = IdempotencyGuard.builder()
  *     .store(store)
- *     .listener(IdempotencyMetrics.forGuard(registry))
+ *     .listener(GuardMetrics.of(registry))
  *     .build();
  * }</pre>
  *
  * <p>The names follow Micrometer's conventions (dot-separated, durations in seconds; a registry
  * renames them for its backend, {@code idempotency_server_calls_seconds_count} in Prometheus).
- * Tags are low-cardinality: an outcome, a reason, the guard's namespace, and the tags passed
- * here; never a key, a scope or a URL. Each side needs its own module on the class path
- * ({@code idempotency-server-core} or {@code idempotency-client}, both optional dependencies of
- * this one); the other side's classes are never loaded.
+ * Tags are low-cardinality: an outcome, a reason, the guard's namespace, and the tags the
+ * application adds; never a key, a scope, an action name or a URL.
  *
- * <p>This class is threadsafe, and so are the listeners it returns.
+ * <p>Each side needs its own module on the class path ({@code idempotency-server-core} or
+ * {@code idempotency-client}, both optional dependencies of this one), and each side's listener is
+ * a class of its own that names only its side, so the side an application lacks is never loaded,
+ * not even by reflection over this class. This class holds constants only.
  */
 public final class IdempotencyMetrics {
   /**
@@ -87,47 +83,4 @@ public final class IdempotencyMetrics {
   public static final String REASON = "reason";
 
   private IdempotencyMetrics() {}
-
-  /**
-   * A listener for {@code IdempotencyGuard.builder().listener(...)} that records the guard's
-   * meters in {@code registry}. One listener may serve several guards: each namespace gets its
-   * own meters, registered the first time the namespace is heard of.
-   *
-   * @throws NullPointerException if {@code registry} is null
-   */
-  public static GuardMetrics forGuard(MeterRegistry registry) {
-    return forGuard(registry, Tags.empty());
-  }
-
-  /**
-   * Like {@link #forGuard(MeterRegistry)}, with {@code tags} added to every meter (for example
-   * the application's name, where the registry does not add it).
-   *
-   * @throws NullPointerException if {@code registry} or {@code tags} is null
-   */
-  public static GuardMetrics forGuard(MeterRegistry registry, Iterable<Tag> tags) {
-    return new GuardMetrics(
-        Objects.requireNonNull(registry, "registry"), Tags.of(Objects.requireNonNull(tags, "tags")));
-  }
-
-  /**
-   * A listener for {@code IdempotencyInterceptor.builder().listener(...)} that records the
-   * client's meters in {@code registry}; they are registered here, every one at zero.
-   *
-   * @throws NullPointerException if {@code registry} is null
-   */
-  public static ClientMetrics forClient(MeterRegistry registry) {
-    return forClient(registry, Tags.empty());
-  }
-
-  /**
-   * Like {@link #forClient(MeterRegistry)}, with {@code tags} added to every meter (for example
-   * the name of the service the client calls, to tell two clients apart).
-   *
-   * @throws NullPointerException if {@code registry} or {@code tags} is null
-   */
-  public static ClientMetrics forClient(MeterRegistry registry, Iterable<Tag> tags) {
-    return new ClientMetrics(
-        Objects.requireNonNull(registry, "registry"), Tags.of(Objects.requireNonNull(tags, "tags")));
-  }
 }

@@ -40,7 +40,7 @@ class ClientMetricsTest {
 
   final FakeTime time = new FakeTime();
   final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-  final ClientMetrics metrics = IdempotencyMetrics.forClient(registry);
+  final ClientMetrics metrics = ClientMetrics.of(registry);
   MockWebServer server;
 
   @BeforeEach
@@ -158,16 +158,16 @@ class ClientMetricsTest {
   @Test
   void extraTagsGoOnEveryMeter() {
     SimpleMeterRegistry other = new SimpleMeterRegistry();
-    IdempotencyMetrics.forClient(other, Tags.of("peer", "payments-api"));
+    ClientMetrics.of(other, Tags.of("peer", "payments-api"));
     assertThat(other.getMeters()).hasSize(13)
         .allSatisfy(m -> assertThat(m.getId().getTag("peer")).isEqualTo("payments-api"));
   }
 
   @Test
   void argumentsAreCheckedByName() {
-    assertThatThrownBy(() -> IdempotencyMetrics.forClient(null))
+    assertThatThrownBy(() -> ClientMetrics.of(null))
         .isInstanceOf(NullPointerException.class).hasMessage("registry");
-    assertThatThrownBy(() -> IdempotencyMetrics.forClient(registry, null))
+    assertThatThrownBy(() -> ClientMetrics.of(registry, null))
         .isInstanceOf(NullPointerException.class).hasMessage("tags");
   }
 }

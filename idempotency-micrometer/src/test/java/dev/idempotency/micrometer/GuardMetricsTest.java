@@ -41,7 +41,7 @@ class GuardMetricsTest {
 
   final FakeTime time = new FakeTime();
   final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-  final GuardMetrics metrics = IdempotencyMetrics.forGuard(registry);
+  final GuardMetrics metrics = GuardMetrics.of(registry);
   final List<IdempotencyGuard> guards = new ArrayList<>();
 
   @AfterEach
@@ -238,7 +238,7 @@ class GuardMetricsTest {
 
   @Test
   void extraTagsGoOnEveryMeter() {
-    GuardMetrics tagged = IdempotencyMetrics.forGuard(registry, Tags.of("application", "shop"));
+    GuardMetrics tagged = GuardMetrics.of(registry, Tags.of("application", "shop"));
     tagged.callEnded(new RecordId("payments", SCOPE, "order-secret-1"), CallOutcome.REPLAYED, Duration.ofMillis(3));
 
     assertThat(registry.getMeters()).hasSize(16)
@@ -249,9 +249,9 @@ class GuardMetricsTest {
 
   @Test
   void argumentsAreCheckedByName() {
-    assertThatThrownBy(() -> IdempotencyMetrics.forGuard(null))
+    assertThatThrownBy(() -> GuardMetrics.of(null))
         .isInstanceOf(NullPointerException.class).hasMessage("registry");
-    assertThatThrownBy(() -> IdempotencyMetrics.forGuard(registry, null))
+    assertThatThrownBy(() -> GuardMetrics.of(registry, null))
         .isInstanceOf(NullPointerException.class).hasMessage("tags");
   }
 }
