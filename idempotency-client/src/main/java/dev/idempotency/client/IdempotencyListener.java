@@ -23,6 +23,18 @@ public interface IdempotencyListener {
   IdempotencyListener NONE = new IdempotencyListener() {};
 
   /**
+   * One listener that tells each of {@code listeners} every event, in the order given, so an
+   * interceptor can feed metrics and tracing at once. An exception one of them throws is logged
+   * and does not keep the event from the others. No listeners give {@link #NONE}, one gives that
+   * listener.
+   *
+   * @throws NullPointerException if {@code listeners} or one of them is null
+   */
+  static IdempotencyListener composite(IdempotencyListener... listeners) {
+    return CompositeListener.of(listeners);
+  }
+
+  /**
    * A new key was made.
    *
    * @param action the action, or null for a key made for one untagged POST or PATCH

@@ -24,6 +24,17 @@ public interface IdempotencyListener {
   IdempotencyListener NONE = new IdempotencyListener() {};
 
   /**
+   * One listener that tells each of {@code listeners} every event, in the order given, so a guard
+   * can feed metrics and tracing at once. An exception one of them throws is logged and does not
+   * keep the event from the others. No listeners give {@link #NONE}, one gives that listener.
+   *
+   * @throws NullPointerException if {@code listeners} or one of them is null
+   */
+  static IdempotencyListener composite(IdempotencyListener... listeners) {
+    return CompositeListener.of(listeners);
+  }
+
+  /**
    * A guarded call ended, however it ended (one of {@link CallOutcome}), after {@code elapsed} by
    * the guard's ticker from its first claim: one call per {@code execute} or {@code run}, on the
    * caller's thread. The other events say more about particular steps; this one times calls.
