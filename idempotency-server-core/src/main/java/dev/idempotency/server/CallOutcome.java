@@ -8,6 +8,12 @@ package dev.idempotency.server;
 public enum CallOutcome {
   /** The work ran and its result is stored (or being stored in the background). */
   EXECUTED,
+  /**
+   * The work ran, but its claim was lost before its result could be stored (its lease ran out and
+   * another call may have taken the key): the result is not stored. Hand the claim's fencing
+   * token to the work's resource so a stale owner's write is refused.
+   */
+  LEASE_LOST,
   /** The work ran; its result was not stored (its store policy said so: an HTTP 5xx), the key released. */
   EXECUTED_NOT_STORED,
   /** The work threw; the claim was released, so a retry runs it again. */

@@ -280,7 +280,9 @@ public final class IdempotencyGuard implements IdempotencyExecutor, Closeable {
     }
     if (stored == null) claim.release();
     else claim.complete(stored, null);
-    events.ended(claim.id(), stored == null ? CallOutcome.EXECUTED_NOT_STORED : CallOutcome.EXECUTED, start);
+    CallOutcome outcome = claim.lost() ? CallOutcome.LEASE_LOST
+        : stored == null ? CallOutcome.EXECUTED_NOT_STORED : CallOutcome.EXECUTED;
+    events.ended(claim.id(), outcome, start);
     return new GuardedResult<>(value, false);
   }
 

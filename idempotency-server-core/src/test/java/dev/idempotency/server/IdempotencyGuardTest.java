@@ -681,6 +681,7 @@ class IdempotencyGuardTest {
 
     assertThat(v).isEqualTo("stale");
     assertThat(listener.events).containsExactly("leaseLost");
+    assertThat(listener.calls).as("the call ran but its result was not stored").containsExactly(CallOutcome.LEASE_LOST);
     assertThat(memory.claim(id, "", "other", Duration.ofMinutes(1))).isInstanceOf(ClaimResult.InProgress.class);
     assertThat(memory.complete(id, "thief", new byte[] {1}, Duration.ofMinutes(1))).isTrue();
   }
