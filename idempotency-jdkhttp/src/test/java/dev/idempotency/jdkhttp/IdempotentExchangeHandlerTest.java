@@ -1,4 +1,4 @@
-package dev.idempotency.examples.jdkhttp;
+package dev.idempotency.jdkhttp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -6,10 +6,10 @@ import com.sun.net.httpserver.Filter;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
-import dev.idempotency.examples.RawHttp;
 import dev.idempotency.server.IdempotencyGuard;
 import dev.idempotency.server.IdempotencyListener;
 import dev.idempotency.server.http.IdempotencyHttpLayer;
+import dev.idempotency.server.http.RawHttp;
 import dev.idempotency.server.store.InMemoryIdempotencyStore;
 import dev.idempotency.server.store.RecordId;
 import java.io.ByteArrayInputStream;

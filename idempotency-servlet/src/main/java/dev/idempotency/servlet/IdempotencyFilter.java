@@ -1,4 +1,4 @@
-package dev.idempotency.examples.servlet;
+package dev.idempotency.servlet;
 
 import dev.idempotency.contract.IdempotencyHeaders;
 import dev.idempotency.server.Claim;

@@ -1,10 +1,10 @@
-package dev.idempotency.examples.servlet;
+package dev.idempotency.servlet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.idempotency.examples.RawHttp;
 import dev.idempotency.server.IdempotencyGuard;
 import dev.idempotency.server.http.IdempotencyHttpLayer;
+import dev.idempotency.server.http.RawHttp;
 import dev.idempotency.server.store.InMemoryIdempotencyStore;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.FilterChain;

@@ -1,6 +1,6 @@
 /**
  * The Idempotency-Key contract for the JDK's {@code com.sun.net.httpserver}: copy
- * {@link dev.idempotency.examples.jdkhttp.IdempotentExchangeHandler} into your service and wrap
+ * {@link dev.idempotency.jdkhttp.IdempotentExchangeHandler} into your service and wrap
  * the handlers of the endpoints that change state.
  *
  * <pre>{@code
@@ -8,4 +8,4 @@
  * server.createContext("/orders", new IdempotentExchangeHandler(layer, ordersHandler));
  * }</pre>
  */
-package dev.idempotency.examples.jdkhttp;
+package dev.idempotency.jdkhttp;

@@ -1,4 +1,4 @@
-package dev.idempotency.examples.jdkhttp;
+package dev.idempotency.jdkhttp;
 
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpContext;
