@@ -6,6 +6,7 @@ import com.sun.net.httpserver.Filter;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
+import dev.idempotency.contract.ReadmeSnippets;
 import dev.idempotency.server.IdempotencyGuard;
 import dev.idempotency.server.IdempotencyListener;
 import dev.idempotency.server.http.IdempotencyHttpLayer;
@@ -27,6 +28,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -96,14 +98,15 @@ class IdempotentExchangeHandlerTest {
 
   @BeforeEach
   void start() throws IOException {
-    // The README's snippet.
+    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    // README: jdk httpserver
     IdempotencyGuard guard = IdempotencyGuard.builder()
         .store(new InMemoryIdempotencyStore())
         .namespace("orders")
         .build();
     IdempotencyHttpLayer layer = IdempotencyHttpLayer.builder(guard).build();
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     server.createContext("/orders", new IdempotentExchangeHandler(layer, this::createOrder));
+    // README: end
     // A thread per request, so a second request is answered while a first one is held.
     executor = Executors.newCachedThreadPool();
     server.setExecutor(executor);
@@ -141,6 +144,14 @@ class IdempotentExchangeHandlerTest {
     assertThat(second.headers().firstValue("Idempotent-Replayed")).hasValue("true");
     assertThat(second.headers().firstValue("Content-Type")).hasValue("application/json");
     assertThat(second.headers().firstValue("Set-Cookie")).isEmpty();
+  }
+
+  @Test
+  void theReadmeShowsTheSetUp() {
+    assertThat(ReadmeSnippets.assertReadmeShows(
+            Path.of("src/test/java/dev/idempotency/jdkhttp/IdempotentExchangeHandlerTest.java"),
+            Path.of("../README.md")))
+        .containsExactly("jdk httpserver");
   }
 
   @Test
