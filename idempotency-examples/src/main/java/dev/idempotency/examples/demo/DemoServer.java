@@ -5,7 +5,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import dev.idempotency.contract.IdempotencyHeaders;
-import dev.idempotency.examples.jdkhttp.IdempotentExchangeHandler;
+import dev.idempotency.jdkhttp.IdempotentExchangeHandler;
 import dev.idempotency.server.IdempotencyGuard;
 import dev.idempotency.server.http.HttpResponseView;
 import dev.idempotency.server.http.IdempotencyHttpLayer;

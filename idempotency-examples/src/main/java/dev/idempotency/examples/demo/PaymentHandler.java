@@ -7,7 +7,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import dev.idempotency.contract.IdempotencyHeaders;
 import dev.idempotency.contract.IdempotencyKey;
-import dev.idempotency.examples.jdkhttp.IdempotentExchangeHandler;
+import dev.idempotency.jdkhttp.IdempotentExchangeHandler;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Duration;

@@ -1,11 +1,5 @@
 /**
- * The Idempotency-Key contract for the JDK's {@code com.sun.net.httpserver}: copy
- * {@link dev.idempotency.examples.jdkhttp.IdempotentExchangeHandler} into your service and wrap
- * the handlers of the endpoints that change state.
- *
- * <pre>{@code
- * IdempotencyHttpLayer layer = IdempotencyHttpLayer.builder(guard).build();
- * server.createContext("/orders", new IdempotentExchangeHandler(layer, ordersHandler));
- * }</pre>
+ * A payments service on the JDK's {@code HttpServer} behind {@code idempotency-jdkhttp}'s
+ * {@link dev.idempotency.jdkhttp.IdempotentExchangeHandler}: one file to copy and change.
  */
 package dev.idempotency.examples.jdkhttp;

@@ -2,7 +2,7 @@ package dev.idempotency.examples.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.idempotency.examples.RawHttp;
+import dev.idempotency.server.http.RawHttp;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

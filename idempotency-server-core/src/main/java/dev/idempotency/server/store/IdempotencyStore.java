@@ -8,7 +8,7 @@ import java.time.Duration;
  * <pre>
  *   absent --claim--> in progress (owner token, lease TTL) --complete--> completed (retention TTL)
  *                        |  ^ renew                                        |
- *                        +--release / lease expiry--> absent <--retention expiry--+
+ *                        +--release / lease expiry--> absent &lt;--retention expiry--+
  * </pre>
  *
  * <p>Every method is atomic and, for a network store, exactly ONE round trip. A repeat after

@@ -1,10 +1,8 @@
-package dev.idempotency.examples.jdkhttp;
+package dev.idempotency.jdkhttp;
 
 import com.sun.net.httpserver.Headers;
-import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
-import com.sun.net.httpserver.HttpPrincipal;
 import dev.idempotency.contract.IdempotencyHeaders;
 import dev.idempotency.server.Claim;
 import dev.idempotency.server.http.HttpBusinessHandler;
@@ -12,18 +10,14 @@ import dev.idempotency.server.http.HttpRequestView;
 import dev.idempotency.server.http.HttpResponseView;
 import dev.idempotency.server.http.IdempotencyHttpLayer;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,22 +27,20 @@ import java.util.function.Function;
 
 /**
  * Puts the Idempotency-Key contract in front of any {@code com.sun.net.httpserver} handler.
- * Copy this one file into your service; it needs only the JDK and {@code idempotency-server-core}.
  *
  * <pre>{@code
- * IdempotencyGuard guard = IdempotencyGuard.builder()
- *     .store(new InMemoryIdempotencyStore()).namespace("payments").build();
  * IdempotencyHttpLayer layer = IdempotencyHttpLayer.builder(guard).build();
  * server.createContext("/payments", new IdempotentExchangeHandler(layer, paymentsHandler));
  * }</pre>
  *
  * <p>The wrapped handler is written as usual ({@code sendResponseHeaders}, {@code
- * getResponseBody}). On a method the layer guards ({@link IdempotencyHttpLayer#guards}) it sees a
- * stand-in exchange that captures its answer, so the layer can store the answer before it is
- * sent. A repeat of a completed request gets the stored answer with {@code Idempotent-Replayed:
- * true}, and the wrapped handler does not run. A handler that throws gets a 500 answer, and its
- * claim is released so that a retry runs it again. Requests with any other method go to the
- * handler as they are, their body and answer streamed.
+ * getResponseBody}). On a method the layer guards ({@link IdempotencyHttpLayer#guards}: POST and
+ * PATCH by default) it sees a stand-in exchange that captures its answer, so the layer can store
+ * the answer before it is sent; {@link #claim(HttpExchange)} gives it the claim it won. A repeat of
+ * a completed request gets the stored answer with {@code Idempotent-Replayed: true}, and the
+ * handler does not run. A handler that throws gets a 500, and its claim is released so that a
+ * retry runs it again. Requests with any other method reach the handler with the server's own
+ * exchange: body and answer stream, nothing is held.
  *
  * <p>A guarded request's body and its answer are held in memory (the layer fingerprints the one
  * and stores the other): this suits APIs that take and answer commands, not uploads or streams.
@@ -57,14 +49,19 @@ import java.util.function.Function;
  * without {@code Idempotency-Key} 400 without reading its body at all. Those answers carry {@code
  * Connection: close}, as the rest of the body is still on the connection.
  *
- * <p>The caller's scope comes from a function of the exchange. The default, {@link
- * #credentialScope}, is a digest of the {@code Authorization} header, so that a credential never
- * becomes part of a record's identity, or one anonymous scope without it. Behind real
- * authentication, use the authenticated principal instead.
+ * <p>The caller's scope comes from a function of the exchange; by default {@link
+ * #credentialScope}, a digest of the {@code Authorization} header. Behind real authentication, pass
+ * one that returns the authenticated principal.
  *
- * <p>This class is threadsafe if the wrapped handler is.
+ * <p>This class is threadsafe if the wrapped handler and the scope function are.
  */
 public final class IdempotentExchangeHandler implements HttpHandler {
+  /**
+   * The exchange attribute that holds the {@link Claim} of a guarded request while the wrapped
+   * handler runs; {@link #claim(HttpExchange)} reads it.
+   */
+  public static final String CLAIM_ATTRIBUTE = Claim.class.getName();
+
   // A principal function's names (user ids, tenants) do not look like this, so a digest does not
   // collide with one by accident when a service changes its scope function.
   private static final String CREDENTIAL_PREFIX = "credential:";
@@ -74,7 +71,11 @@ public final class IdempotentExchangeHandler implements HttpHandler {
   private final HttpHandler next;
   private final Function<HttpExchange, String> scope;
 
-  /** Wraps {@code next}, scoping keys by {@link #credentialScope(HttpExchange)}. */
+  /**
+   * Wraps {@code next}, scoping keys by {@link #credentialScope(HttpExchange)}.
+   *
+   * @throws NullPointerException if an argument is null
+   */
   public IdempotentExchangeHandler(IdempotencyHttpLayer layer, HttpHandler next) {
     this(layer, next, IdempotentExchangeHandler::credentialScope);
   }
@@ -83,7 +84,8 @@ public final class IdempotentExchangeHandler implements HttpHandler {
    * Wraps {@code next}.
    *
    * @param scope the caller scope of an exchange (an authenticated principal or tenant); the
-   *     empty string for one anonymous scope; never null
+   *     empty string for one anonymous scope; it must not return null
+   * @throws NullPointerException if an argument is null
    */
   public IdempotentExchangeHandler(
       IdempotencyHttpLayer layer, HttpHandler next, Function<HttpExchange, String> scope) {
@@ -92,6 +94,7 @@ public final class IdempotentExchangeHandler implements HttpHandler {
     this.scope = Objects.requireNonNull(scope, "scope");
   }
 
+  /** Answers {@code exchange} as the contract says, and closes it. */
   @Override
   public void handle(HttpExchange exchange) throws IOException {
     try (exchange) {
@@ -105,9 +108,12 @@ public final class IdempotentExchangeHandler implements HttpHandler {
 
   /**
    * Runs the layer (and, when it says so, the wrapped handler) and returns the answer without
-   * sending it. For a caller that wants to decide what happens to the answer; for a guarded
-   * method {@link #handle(HttpExchange)} is {@code send(exchange, answer(exchange))}. On any
-   * other method the handler reads the request body as it comes, and its answer is captured.
+   * sending it, for a caller that decides what happens to the answer in between; for a guarded
+   * method {@link #handle(HttpExchange)} is {@code send(exchange, answer(exchange))}. On any other
+   * method the handler reads the request body as it comes, and its answer is captured. A handler
+   * that throws, or returns without sending headers, gives a 500 answer.
+   *
+   * @throws IOException if the request body cannot be read
    */
   public HttpResponseView answer(HttpExchange exchange) throws IOException {
     if (!layer.guards(exchange.getRequestMethod())) {
@@ -124,12 +130,11 @@ public final class IdempotentExchangeHandler implements HttpHandler {
       HttpResponseView missing = guarded(view(exchange, NO_BODY, callerScope), (r, claim) -> {
         throw new IllegalStateException("the layer ran a request that has no Idempotency-Key");
       });
-      return mayHaveBody(headers) ? closing(missing) : missing;
+      return BoundedBody.mayFollow(headers) ? closing(missing) : missing;
     }
     int max = layer.maxBodyBytes();
-    // One byte over the limit is all the layer needs to answer 413.
-    int limit = max == Integer.MAX_VALUE ? max : max + 1;
-    byte[] body = readAtMost(exchange.getRequestBody(), contentLength(headers), limit);
+    byte[] body = BoundedBody.readAtMost(
+        exchange.getRequestBody(), BoundedBody.contentLength(headers), BoundedBody.readLimit(max));
     HttpResponseView answer = guarded(view(exchange, body, callerScope), (r, claim) -> {
       exchange.setAttribute(CLAIM_ATTRIBUTE, claim);
       return capture(exchange, new ByteArrayInputStream(r.body()));
@@ -137,11 +142,14 @@ public final class IdempotentExchangeHandler implements HttpHandler {
     return body.length > max ? closing(answer) : answer;
   }
 
-  /** Sends {@code response} on {@code exchange}: status, headers and body. */
+  /**
+   * Sends {@code response} on {@code exchange}: status, headers and body; the server frames the
+   * body itself, so a {@code Content-Length} or {@code Transfer-Encoding} in {@code response} is
+   * left out.
+   */
   public static void send(HttpExchange exchange, HttpResponseView response) throws IOException {
     Headers headers = exchange.getResponseHeaders();
     response.headers().forEach((name, values) -> {
-      // The server frames the body itself, from the length given below.
       if (!isFraming(name)) headers.put(name, new ArrayList<>(values));
     });
     byte[] body = response.body();
@@ -154,16 +162,6 @@ public final class IdempotentExchangeHandler implements HttpHandler {
       }
     }
   }
-
-  private static boolean isFraming(String header) {
-    return "Content-Length".equalsIgnoreCase(header) || "Transfer-Encoding".equalsIgnoreCase(header);
-  }
-
-  /**
-   * The exchange attribute that holds the {@link Claim} of a guarded request while the wrapped
-   * handler runs: {@link #claim(HttpExchange)} reads it.
-   */
-  public static final String CLAIM_ATTRIBUTE = Claim.class.getName();
 
   /**
    * The claim the request won, for the wrapped handler: hand its {@link Claim#fencingToken()} to
@@ -196,6 +194,10 @@ public final class IdempotentExchangeHandler implements HttpHandler {
       sha256.update(values.get(i).getBytes(StandardCharsets.UTF_8));
     }
     return CREDENTIAL_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(sha256.digest());
+  }
+
+  private static boolean isFraming(String header) {
+    return "Content-Length".equalsIgnoreCase(header) || "Transfer-Encoding".equalsIgnoreCase(header);
   }
 
   /** A method the layer does not guard: the handler gets the exchange itself, streaming both ways. */
@@ -231,45 +233,11 @@ public final class IdempotentExchangeHandler implements HttpHandler {
     return values != null && !values.isEmpty();
   }
 
-  /** Whether body bytes may follow the headers: chunked, or a Content-Length other than 0. */
-  private static boolean mayHaveBody(Headers headers) {
-    return headers.containsKey("Transfer-Encoding")
-        || (headers.containsKey("Content-Length") && contentLength(headers) != 0);
-  }
-
   /** {@code answer} with {@code Connection: close}: body bytes left unread end the connection. */
   private static HttpResponseView closing(HttpResponseView answer) {
     Map<String, List<String>> headers = new LinkedHashMap<>(answer.headers());
     headers.put("Connection", List.of("close"));
     return new HttpResponseView(answer.status(), headers, answer.body());
-  }
-
-  /**
-   * The body, or its first {@code limit} bytes if it is longer: no more is read. With a
-   * Content-Length under the limit, into an array of that size: no growing buffer to copy from.
-   */
-  private static byte[] readAtMost(InputStream in, long length, int limit) throws IOException {
-    if (length < 0 || length >= limit) return in.readNBytes(limit);
-    byte[] body = new byte[(int) length];
-    int n = in.readNBytes(body, 0, body.length);
-    if (n < body.length) return Arrays.copyOf(body, n);
-    // The JDK server ends the stream at the length; an exchange that does not may have more.
-    byte[] more = in.readNBytes(limit - n);
-    if (more.length == 0) return body;
-    byte[] all = Arrays.copyOf(body, n + more.length);
-    System.arraycopy(more, 0, all, n, more.length);
-    return all;
-  }
-
-  /** The request's Content-Length, or -1 if it has none or not exactly one that is a number. */
-  private static long contentLength(Headers headers) {
-    List<String> values = headers.get("Content-Length");
-    if (values == null || values.size() != 1) return -1;
-    try {
-      return Long.parseLong(values.get(0).trim());
-    } catch (NumberFormatException e) {
-      return -1;
-    }
   }
 
   /** Runs the handler on a stand-in exchange that reads {@code body} and captures the answer. */
@@ -283,113 +251,5 @@ public final class IdempotentExchangeHandler implements HttpHandler {
     byte[] body = ("internal error: " + e.getClass().getSimpleName()).getBytes(StandardCharsets.UTF_8);
     return new HttpResponseView(
         500, Map.of("Content-Type", List.of("text/plain; charset=utf-8")), body);
-  }
-
-  /** The exchange the wrapped handler sees: request from the original, answer captured. */
-  private static final class CapturingExchange extends HttpExchange {
-    private final HttpExchange original;
-    private final InputStream requestBody;
-    private final Headers responseHeaders = new Headers();
-    private final ByteArrayOutputStream responseBody = new ByteArrayOutputStream();
-    private int status = -1;
-
-    CapturingExchange(HttpExchange original, InputStream requestBody) {
-      this.original = original;
-      this.requestBody = requestBody;
-    }
-
-    HttpResponseView response() {
-      if (status < 0) {
-        throw new UncheckedIOException(new IOException("the handler returned without sendResponseHeaders"));
-      }
-      // The view copies the headers itself.
-      return new HttpResponseView(status, responseHeaders, responseBody.toByteArray());
-    }
-
-    @Override
-    public void sendResponseHeaders(int rCode, long responseLength) throws IOException {
-      if (status >= 0) throw new IOException("headers already sent");
-      status = rCode;
-    }
-
-    @Override
-    public Headers getResponseHeaders() {
-      return responseHeaders;
-    }
-
-    @Override
-    public OutputStream getResponseBody() {
-      return responseBody;
-    }
-
-    @Override
-    public InputStream getRequestBody() {
-      return requestBody;
-    }
-
-    @Override
-    public int getResponseCode() {
-      return status;
-    }
-
-    @Override
-    public void close() {
-      // The real exchange is closed once the answer is sent.
-    }
-
-    @Override
-    public void setStreams(InputStream i, OutputStream o) {
-      throw new UnsupportedOperationException("filters that replace streams belong outside IdempotentExchangeHandler");
-    }
-
-    @Override
-    public Headers getRequestHeaders() {
-      return original.getRequestHeaders();
-    }
-
-    @Override
-    public URI getRequestURI() {
-      return original.getRequestURI();
-    }
-
-    @Override
-    public String getRequestMethod() {
-      return original.getRequestMethod();
-    }
-
-    @Override
-    public HttpContext getHttpContext() {
-      return original.getHttpContext();
-    }
-
-    @Override
-    public InetSocketAddress getRemoteAddress() {
-      return original.getRemoteAddress();
-    }
-
-    @Override
-    public InetSocketAddress getLocalAddress() {
-      return original.getLocalAddress();
-    }
-
-    @Override
-    public String getProtocol() {
-      return original.getProtocol();
-    }
-
-    @Override
-    public Object getAttribute(String name) {
-      return original.getAttribute(name);
-    }
-
-    @Override
-    public void setAttribute(String name, Object value) {
-      original.setAttribute(name, value);
-    }
-
-    @Override
-    public HttpPrincipal getPrincipal() {
-      return original.getPrincipal();
-    }
   }
 }

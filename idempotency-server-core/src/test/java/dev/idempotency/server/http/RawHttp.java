@@ -1,4 +1,4 @@
-package dev.idempotency.examples;
+package dev.idempotency.server.http;
 
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;

@@ -1,4 +1,4 @@
-package dev.idempotency.examples.jdkhttp;
+package dev.idempotency.jdkhttp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -6,50 +6,84 @@ import com.sun.net.httpserver.Filter;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
-import dev.idempotency.examples.RawHttp;
+import dev.idempotency.contract.ReadmeSnippets;
 import dev.idempotency.server.IdempotencyGuard;
 import dev.idempotency.server.IdempotencyListener;
 import dev.idempotency.server.http.IdempotencyHttpLayer;
+import dev.idempotency.server.http.RawHttp;
+import dev.idempotency.server.redis.RedisIdempotencyStore;
 import dev.idempotency.server.store.InMemoryIdempotencyStore;
 import dev.idempotency.server.store.RecordId;
 import java.io.ByteArrayInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import redis.clients.jedis.RedisClient;
 
-/** {@link IdempotentExchangeHandler} in a real JDK HttpServer, in front of a plain handler. */
+/**
+ * {@link IdempotentExchangeHandler} in a real JDK HttpServer, in front of a plain handler: each row
+ * of the contract's server table over HTTP, the default scope, and what is read of a body.
+ */
 class IdempotentExchangeHandlerTest {
   private final AtomicInteger executions = new AtomicInteger();
+  private final List<Long> fencingTokens = new CopyOnWriteArrayList<>();
+  private final CountDownLatch holding = new CountDownLatch(1);
+  private final CountDownLatch release = new CountDownLatch(1);
   private final HttpClient http = HttpClient.newHttpClient();
+  private ExecutorService executor;
   private HttpServer server;
   private URI orders;
 
-  /** A handler written as usual, with no idea of keys. */
+  /**
+   * A handler written as usual, with no idea of keys. A body with "explode" makes it throw, "fail"
+   * answer 503 itself, "hold" wait until the test releases it.
+   */
   private void createOrder(HttpExchange exchange) throws IOException {
-    byte[] request = exchange.getRequestBody().readAllBytes();
+    String request = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
     int n = executions.incrementAndGet();
-    if (new String(request, StandardCharsets.UTF_8).contains("explode")) {
+    fencingTokens.add(IdempotentExchangeHandler.claim(exchange).fencingToken());
+    if (request.contains("explode")) {
       throw new IOException("the order service failed");
+    }
+    if (request.contains("fail")) {
+      exchange.sendResponseHeaders(503, -1);
+      return;
+    }
+    if (request.contains("hold")) {
+      holding.countDown();
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        throw new InterruptedIOException();
+      }
     }
     byte[] body = ("{\"order\":" + n + "}").getBytes(StandardCharsets.UTF_8);
     exchange.getResponseHeaders().set("Content-Type", "application/json");
@@ -64,21 +98,27 @@ class IdempotentExchangeHandlerTest {
 
   @BeforeEach
   void start() throws IOException {
-    // The README's snippet.
+    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    // README: jdk httpserver
     IdempotencyGuard guard = IdempotencyGuard.builder()
         .store(new InMemoryIdempotencyStore())
         .namespace("orders")
         .build();
     IdempotencyHttpLayer layer = IdempotencyHttpLayer.builder(guard).build();
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     server.createContext("/orders", new IdempotentExchangeHandler(layer, this::createOrder));
+    // README: end
+    // A thread per request, so a second request is answered while a first one is held.
+    executor = Executors.newCachedThreadPool();
+    server.setExecutor(executor);
     server.start();
     orders = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/orders?dry=false");
   }
 
   @AfterEach
   void stop() {
+    release.countDown();
     server.stop(0);
+    executor.shutdownNow();
   }
 
   private HttpResponse<String> post(String key, String token, String body) throws Exception {
@@ -104,6 +144,110 @@ class IdempotentExchangeHandlerTest {
     assertThat(second.headers().firstValue("Idempotent-Replayed")).hasValue("true");
     assertThat(second.headers().firstValue("Content-Type")).hasValue("application/json");
     assertThat(second.headers().firstValue("Set-Cookie")).isEmpty();
+  }
+
+  @Test
+  void theReadmeShowsTheSetUp() {
+    assertThat(ReadmeSnippets.assertReadmeShows(
+            Path.of("src/test/java/dev/idempotency/jdkhttp/IdempotentExchangeHandlerTest.java"),
+            Path.of("../README.md")))
+        .containsExactly("jdk httpserver");
+  }
+
+  @Test
+  void theHandlerGetsTheClaimItWonAndAGetGetsNone() throws Exception {
+    post(UUID.randomUUID().toString(), "alice", "{\"item\":1}");
+    post(UUID.randomUUID().toString(), "alice", "{\"item\":2}");
+    server.createContext("/claim", new IdempotentExchangeHandler(layer(), exchange -> {
+      byte[] b = Long.toString(IdempotentExchangeHandler.claim(exchange).fencingToken()).getBytes(StandardCharsets.UTF_8);
+      exchange.sendResponseHeaders(200, b.length);
+      exchange.getResponseBody().write(b);
+      exchange.close();
+    }));
+
+    assertThat(fencingTokens).hasSize(2).allSatisfy(token -> assertThat(token).isPositive());
+    assertThat(fencingTokens.get(1)).isGreaterThan(fencingTokens.get(0));
+    assertThat(get(orders.resolve("/claim"), null)).isEqualTo("0");
+  }
+
+  @Test
+  void aMalformedKeyIs400AndRunsNothing() throws Exception {
+    HttpResponse<String> empty = post("", "alice", "{\"item\":1}");
+    HttpResponse<String> tooLong = post("k".repeat(256), "alice", "{\"item\":1}");
+
+    assertThat(empty.statusCode()).isEqualTo(400);
+    assertThat(empty.body()).contains("idempotency-key-invalid");
+    assertThat(tooLong.statusCode()).isEqualTo(400);
+    assertThat(tooLong.body()).contains("idempotency-key-invalid");
+    assertThat(executions).hasValue(0);
+  }
+
+  @Test
+  void theKeyReusedForAnotherRequestIs422AndRunsNothing() throws Exception {
+    String key = UUID.randomUUID().toString();
+    post(key, "alice", "{\"item\":1}");
+    HttpResponse<String> reused = post(key, "alice", "{\"item\":2}");
+
+    assertThat(reused.statusCode()).isEqualTo(422);
+    assertThat(reused.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    assertThat(reused.body()).contains("idempotency-key-reused");
+    assertThat(executions).hasValue(1);
+  }
+
+  @Test
+  void aRepeatWhileTheFirstRunsIs409WithRetryAfterAndThenTheReplay() throws Exception {
+    String key = UUID.randomUUID().toString();
+    CompletableFuture<HttpResponse<String>> first = http.sendAsync(
+        HttpRequest.newBuilder(orders).header("Idempotency-Key", key)
+            .POST(HttpRequest.BodyPublishers.ofString("{\"hold\":1}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    // A bound on a test gone wrong, not a measure of speed.
+    assertThat(holding.await(1, TimeUnit.MINUTES)).as("the first request reached the handler").isTrue();
+
+    HttpResponse<String> during = post(key, null, "{\"hold\":1}");
+    release.countDown();
+    HttpResponse<String> after = post(key, null, "{\"hold\":1}");
+
+    assertThat(during.statusCode()).isEqualTo(409);
+    assertThat(during.body()).contains("idempotency-request-in-progress");
+    assertThat(during.headers().firstValue("Retry-After")).hasValueSatisfying(s -> assertThat(Long.parseLong(s)).isPositive());
+    assertThat(first.get().statusCode()).isEqualTo(201);
+    assertThat(after.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+    assertThat(after.body()).isEqualTo(first.get().body());
+    assertThat(executions).hasValue(1);
+  }
+
+  @Test
+  void aStoreThatCannotBeReachedIs503WithRetryAfterAndRunsNothing() throws Exception {
+    try (RedisClient nobody = RedisClient.create("127.0.0.1", freePort())) {
+      IdempotencyGuard guard = IdempotencyGuard.builder()
+          .store(RedisIdempotencyStore.builder(nobody).build())
+          .namespace("unreachable")
+          .build();
+      server.createContext("/unreachable",
+          new IdempotentExchangeHandler(IdempotencyHttpLayer.builder(guard).build(), this::createOrder));
+      HttpResponse<String> answer = http.send(HttpRequest.newBuilder(orders.resolve("/unreachable"))
+          .header("Idempotency-Key", UUID.randomUUID().toString())
+          .POST(HttpRequest.BodyPublishers.ofString("{\"item\":1}")).build(), HttpResponse.BodyHandlers.ofString());
+
+      assertThat(answer.statusCode()).isEqualTo(503);
+      assertThat(answer.body()).contains("idempotency-store-unavailable");
+      assertThat(answer.headers().firstValue("Retry-After")).isPresent();
+      assertThat(executions).hasValue(0);
+      guard.close();
+    }
+  }
+
+  @Test
+  void aHandlerThatAnswers5xxIsNotStoredAndARetryRunsItAgain() throws Exception {
+    String key = UUID.randomUUID().toString();
+    HttpResponse<String> failed = post(key, "alice", "{\"fail\":true}");
+    HttpResponse<String> retried = post(key, "alice", "{\"fail\":true}");
+
+    assertThat(failed.statusCode()).isEqualTo(503);
+    assertThat(retried.statusCode()).isEqualTo(503);
+    assertThat(retried.headers().firstValue("Idempotent-Replayed")).isEmpty();
+    assertThat(executions).hasValue(2);
   }
 
   @Test
@@ -249,6 +393,20 @@ class IdempotentExchangeHandlerTest {
     }
     assertThat(scopes).doesNotHaveDuplicates();
     assertThat(get(scope, "Bearer tok-9")).isEqualTo(scopes.get(0));
+  }
+
+  private static IdempotencyHttpLayer layer() {
+    return IdempotencyHttpLayer.builder(IdempotencyGuard.builder()
+        .store(new InMemoryIdempotencyStore())
+        .namespace("other")
+        .build()).build();
+  }
+
+  /** A loopback port nobody listens on (bound, then let go). */
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
   }
 
   private HttpResponse<String> postAs(String key, String authorization) throws Exception {
