@@ -230,7 +230,7 @@ export class IdempotencyClient extends EventTarget {
           return this.#end({ kind: 'succeeded', action: name, key, attempts, status, replayed, response, text });
         }
         if (directive === 'in-progress') {
-          const body = await readText(response);
+          const body = text;
           return this.#end({
             kind: 'in-progress', action: name, key, attempts, status,
             retryAfterMs: parseRetryAfter(response.headers.get('Retry-After'), this.#clock()),
@@ -239,7 +239,7 @@ export class IdempotencyClient extends EventTarget {
         }
         if (directive === 'definitely-failed') {
           this.#forget(name, key);
-          const body = await readText(response);
+          const body = text;
           return this.#end({
             kind: 'definitely-failed', action: name, key, attempts, status,
             problem: problemOf(response, body), response, text: body,
@@ -261,12 +261,9 @@ export class IdempotencyClient extends EventTarget {
         if (delayMs > this.#deadlineMs - (this.#now() - start)) giveUp = 'deadline';
       }
       if (giveUp !== null) {
-        const body = status !== null ? await readText(response) : undefined;
         return this.#end(unknown(name, key, attempts, giveUp, status, failure, status !== null ? response : null,
-          body, status !== null ? problemOf(response, body) : null));
+          text, status !== null ? problemOf(response, text) : null));
       }
-      // Each intermediate answer is let go before the next attempt.
-      if (status !== null) discard(response);
       this.#emit('retry', {
         action: name, key, attempt: attempts + 1, delayMs,
         status, error: status === null ? (timedOut ? 'timeout' : 'network') : null,
@@ -280,23 +277,28 @@ export class IdempotencyClient extends EventTarget {
     }
   }
 
-  /** One HTTP attempt; a 2xx counts only once its whole body has been read. */
+  /**
+   * One HTTP attempt, its body read within the attempt's timeout: a 2xx counts only once its
+   * whole body has been read; any other answer's body is only for the caller, its status decides.
+   */
   async #attempt(base, key, signal) {
     const abort = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => { timedOut = true; abort.abort(); }, this.#attemptTimeoutMs);
     const onAbort = () => abort.abort(signal.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
+    let response = null;
     try {
       const request = base.clone();
       request.headers.set('Idempotency-Key', key);
-      const response = await this.#fetch(request, { signal: abort.signal });
-      if (response.status >= 200 && response.status < 300) {
-        const text = await response.text();
-        return { response, text, failure: null, timedOut };
-      }
-      return { response, text: undefined, failure: null, timedOut };
+      response = await this.#fetch(request, { signal: abort.signal });
+      // Read whole, also before a retry: the connection is free again for the next attempt.
+      const text = await response.text();
+      return { response, text, failure: null, timedOut };
     } catch (failure) {
+      if (response !== null && !(response.status >= 200 && response.status < 300)) {
+        return { response, text: undefined, failure: null, timedOut };
+      }
       return { response: null, text: undefined, failure, timedOut };
     } finally {
       clearTimeout(timer);
@@ -479,22 +481,6 @@ function prepare(input, init) {
   // A stream is read once; the contract never sends a one-shot body twice.
   const oneShot = typeof ReadableStream !== 'undefined' && rest.body instanceof ReadableStream;
   return { base, oneShot, signal: signal ?? null };
-}
-
-async function readText(response) {
-  try {
-    return await response.text();
-  } catch (e) {
-    return undefined; // the status decides; the body is only for the caller to show
-  }
-}
-
-function discard(response) {
-  try {
-    response.body?.cancel().catch(() => {});
-  } catch (e) {
-    // already read or locked: nothing to let go
-  }
 }
 
 /** The RFC 9457 problem in the body, read tolerantly: an object, or null. */

@@ -345,3 +345,19 @@ test('a success forgets only its own key: another run\'s key put there since sta
   assert.equal((await call).kind, 'succeeded');
   assert.equal(c.pending('pay').key, 'another-key');
 });
+
+test('an answer other than 2xx whose body never ends is judged by its status once the attempt times out', async () => {
+  const stalled = (code) => (request, res) => {
+    res.writeHead(code, { 'Content-Type': 'application/problem+json', 'Content-Length': '100' });
+    res.write('{"title":');
+  };
+  const server = await serve(answers(stalled(503), stalled(422)));
+  const { c } = client({ with: { attemptTimeoutMs: 50 } });
+  const events = recordEvents(c);
+  const outcome = await c.fetch('pay', server.url, POST);
+  assert.equal(outcome.kind, 'definitely-failed');
+  assert.equal(outcome.status, 422);
+  assert.equal(outcome.text, undefined);
+  assert.equal(outcome.problem, null);
+  assert.equal(events.find(([t]) => t === 'retry')[1].status, 503, 'a 503 all the same, not "no answer"');
+});
