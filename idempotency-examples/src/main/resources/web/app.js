@@ -1,335 +1,287 @@
-// The payment page's client side of the Idempotency-Key contract (CONTRACT.md, "Client"):
-// - one key per payment ACTION, kept in sessionStorage until the action succeeds or definitively
-//   fails, so a reload in the middle of a payment carries on with the same key;
-// - 5xx, 408, 429 and network failures: retried with the same key, full-jitter exponential
-//   backoff, Retry-After honoured, a bounded number of attempts; after the last one the outcome is
-//   unknown and the key is kept;
-// - 409 and 425: the first request is still running. The page says so, shows "Check again", and
-//   checks again by itself after Retry-After, a bounded number of times;
-// - other 4xx: definitive failure, the problem is shown and the key forgotten;
-// - 2xx: done, the key forgotten; a replayed answer (Idempotent-Replayed: true) is marked.
-'use strict';
+// The payment page. The client side of the Idempotency-Key contract (the key per action, the
+// retries with it, the outcome) is the module idempotency.js; this file is only the page: the
+// form, what it shows, and what it does after "in progress" (check again after Retry-After).
+import { IdempotencyClient, IdempotencyKeyStoreError } from './idempotency.js';
 
-(() => {
-  // One pending action per tab: sessionStorage survives a reload, not a new tab.
-  const PENDING = 'idempotency-demo.pending-payment';
-  // Attempts per action for 5xx and network failures: with a 50% failing server, 1 in 32
-  // actions ends "unknown", and pressing Pay again carries on with the same key.
-  const MAX_ATTEMPTS = 5;
-  // Full-jitter backoff: attempt n waits a random time in [0, min(cap, base * 2^(n-1))).
-  const BACKOFF_BASE_MS = 250;
-  const BACKOFF_CAP_MS = 4000;
-  // A Retry-After beyond this is not waited for by itself: the user can press Pay or Check again.
-  const RETRY_AFTER_CAP_MS = 30000;
-  // Automatic "check again" rounds after 409/425 before the page leaves it to the user.
-  const MAX_IN_PROGRESS_CHECKS = 5;
-  // A request with no answer in this time is treated like a lost answer: retried with the key.
-  const REQUEST_TIMEOUT_MS = 15000;
-  const LOG_LINES = 30;
+// One payment at a time per origin: the module keeps its key (and the form's values) in
+// localStorage until it succeeds or definitively fails, so a reload, or another tab, carries on
+// with the same key.
+const ACTION = 'payment';
+// Automatic "check again" rounds after 409/425 before the page leaves it to the user.
+const MAX_IN_PROGRESS_CHECKS = 5;
+// Without a Retry-After, the page looks again after this long.
+const IN_PROGRESS_DEFAULT_MS = 1000;
+// A Retry-After beyond this is not waited for by itself: the user can press "Check again".
+const RETRY_AFTER_CAP_MS = 30000;
+const LOG_LINES = 30;
 
-  const $ = (id) => document.getElementById(id);
-  const form = $('payment-form');
-  const fields = $('fields');
-  const pay = $('pay');
-  const status = $('status');
-  const checkAgain = $('check-again');
+const $ = (id) => document.getElementById(id);
+const form = $('payment-form');
+const fields = $('fields');
+const pay = $('pay');
+const status = $('status');
+const checkAgain = $('check-again');
 
-  // True from the moment an action starts until it stops (including its backoff waits): the one
-  // thing that makes a second click a no-op, whether or not the button was disabled in time.
-  let running = false;
-  let wake = null; // ends the current wait early ("Check again")
+const client = new IdempotencyClient();
+let inFlight = null; // the promise of the running payment: a click that gets it back sent nothing
+let attempts = 0; // HTTP attempts of the current payment seen by this page
+let resumed = false; // the current payment was picked up after a reload
+let wake = null; // ends the current wait early ("Check again")
+let checks = 0; // automatic checks after "in progress" for the current payment
 
-  // ---- the pending action ----------------------------------------------------------------
+// ---- what the module tells ---------------------------------------------------------------
 
-  function loadPending() {
-    try {
-      const a = JSON.parse(sessionStorage.getItem(PENDING));
-      if (a && typeof a.key === 'string' && a.key && typeof a.account === 'string'
-          && Number.isSafeInteger(a.amountCents) && typeof a.currency === 'string') {
-        return a;
+client.addEventListener('key', ({ detail }) => {
+  if (!detail.reused) attempts = 0;
+  showKey(detail.key);
+});
+client.addEventListener('attempt', ({ detail }) => {
+  attempts += 1;
+  $('attempts').textContent = String(attempts);
+  if (detail.attempt > 1) setStatus('sending', `Sending again with the same key (attempt ${attempts})…`);
+});
+client.addEventListener('retry', ({ detail }) => {
+  const why = detail.status !== null ? `${detail.status}`
+    : `no answer (${detail.error === 'timeout' ? 'timed out' : 'network error'})`;
+  const seconds = (detail.delayMs / 1000).toFixed(1);
+  log(`attempt ${attempts}: ${why}, retrying in ${seconds} s`);
+  setStatus('retrying', `The server did not confirm (${why}). Retrying with the same key in ${seconds} s.`);
+});
+client.addEventListener('duplicate', () => log('click ignored: this payment is being sent already'));
+client.addEventListener('wait', ({ detail }) => {
+  showKey(detail.key);
+  log('another tab is sending this payment: waiting for it, then asking with its key');
+  setStatus('waiting', 'Another tab is sending this payment. Waiting for it, then asking with the same key.');
+});
+
+// ---- paying ------------------------------------------------------------------------------
+
+function paymentRequest(order) {
+  return {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ account: order.account, amountCents: order.amountCents, currency: order.currency }),
+    cache: 'no-store',
+  };
+}
+
+async function run(order) {
+  const call = client.fetch({ name: ACTION, data: order }, 'payments', paymentRequest(order));
+  if (call === inFlight) return; // the module sent nothing: the running payment answers
+  inFlight = call;
+  lockForm(true);
+  $('result').hidden = true;
+  delete status.dataset.replayed;
+  let outcome;
+  try {
+    outcome = await call;
+  } catch (e) {
+    outcome = null;
+    if (e instanceof IdempotencyKeyStoreError) {
+      client.forget(ACTION);
+      setStatus('failed', `The kept payment could not be read, and was dropped: ${e.message}`);
+    } else {
+      setStatus('failed', `The payment could not be sent: ${e.message}`);
+    }
+  } finally {
+    inFlight = null;
+  }
+  if (outcome) await show(outcome, order);
+  const pending = safePending();
+  lockForm(pending !== null);
+}
+
+async function show(outcome, order) {
+  switch (outcome.kind) {
+    case 'succeeded': {
+      log(`attempt ${attempts}: ${outcome.status}${outcome.replayed ? ', replayed' : ''}`);
+      // Read tolerantly: the payment is made whatever the body holds.
+      const payment = parseJson(outcome.text) ?? {};
+      $('payment-id').textContent = payment.id || '(no id in the answer)';
+      $('payment-summary').textContent =
+        `${money(payment.amountCents ?? order.amountCents, payment.currency || order.currency)}`
+        + ` to ${payment.account || order.account}, after ${attempts} HTTP attempt${attempts === 1 ? '' : 's'}.`;
+      $('replayed').hidden = !outcome.replayed;
+      $('resumed').hidden = !resumed;
+      $('result').hidden = false;
+      setStatus('success', outcome.replayed
+        ? 'Paid. The server replayed its stored answer: the payment ran once.'
+        : 'Paid.');
+      status.dataset.replayed = String(outcome.replayed);
+      resumed = false;
+      checks = 0;
+      return;
+    }
+    case 'in-progress': {
+      checks += 1;
+      const after = outcome.retryAfterMs;
+      log(`attempt ${attempts}: ${outcome.status}, still processing`
+        + (after === null ? '' : `, Retry-After ${after / 1000} s`));
+      if (checks > MAX_IN_PROGRESS_CHECKS || (after !== null && after > RETRY_AFTER_CAP_MS)) {
+        setStatus('in-progress', 'Still processing. The payment has not finished on the server;'
+          + ' press "Check again" to ask for its answer (same key, no second payment).');
+        return;
       }
-    } catch (e) { /* unreadable: as if absent */ }
+      const delay = after ?? IN_PROGRESS_DEFAULT_MS;
+      setStatus('in-progress', 'Still processing: the first request for this payment is running'
+        + ` on the server. Checking again in ${Math.ceil(delay / 1000)} s (same key).`);
+      await wait(delay);
+      run(order);
+      return;
+    }
+    case 'definitely-failed': {
+      log(`attempt ${attempts}: ${outcome.status}, failed`);
+      const p = outcome.problem;
+      const message = p && (p.title || p.detail)
+        ? [p.title, p.detail].filter(Boolean).join(': ')
+        : `${outcome.status} ${outcome.response.statusText}`.trim();
+      setStatus('failed', `The payment failed: ${message}`);
+      checks = 0;
+      return;
+    }
+    default: {
+      const why = outcome.lastStatus !== null ? `${outcome.lastStatus}`
+        : outcome.reason === 'aborted' ? 'stopped' : 'no answer';
+      log(`attempt ${attempts}: ${why}, giving up for now (${outcome.reason})`);
+      setStatus('unknown', `No answer after ${outcome.attempts} attempts, so the outcome is unknown.`
+        + ' The payment is kept: "Retry payment" asks again with the same key.');
+      checks = 0;
+    }
+  }
+}
+
+// ---- the page ----------------------------------------------------------------------------
+
+function setStatus(state, text) {
+  status.dataset.state = state;
+  status.textContent = text;
+  checkAgain.hidden = state !== 'in-progress';
+}
+
+function showKey(key) {
+  $('action').hidden = !key;
+  $('action-key').textContent = key || '';
+  $('attempts').textContent = String(attempts);
+  status.dataset.key = key || '';
+}
+
+function lockForm(locked) {
+  fields.disabled = locked;
+  pay.disabled = inFlight !== null;
+  pay.textContent = locked && inFlight === null ? 'Retry payment' : 'Pay';
+}
+
+function log(text) {
+  const list = $('log');
+  const item = document.createElement('li');
+  item.textContent = `${new Date().toLocaleTimeString()} ${text}`;
+  list.append(item);
+  while (list.children.length > LOG_LINES) list.firstElementChild.remove();
+}
+
+function money(cents, currency) {
+  return `${(cents / 100).toFixed(2)} ${currency}`;
+}
+
+function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
     return null;
   }
+}
 
-  function savePending(action) {
-    sessionStorage.setItem(PENDING, JSON.stringify(action));
+function fill(order) {
+  $('account').value = order.account;
+  $('amount').value = (order.amountCents / 100).toFixed(2);
+  $('currency').value = order.currency;
+}
+
+function readForm() {
+  const account = $('account').value.trim();
+  const amount = $('amount').value.trim().replace(',', '.');
+  const currency = $('currency').value;
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(account)) {
+    return { error: 'The account is 1 to 64 letters, digits, dots, dashes or underscores.' };
   }
+  const m = /^(\d{1,10})(?:\.(\d{1,2}))?$/.exec(amount);
+  const cents = m ? Number(m[1]) * 100 + Number((m[2] || '0').padEnd(2, '0')) : 0;
+  if (!m || cents <= 0) return { error: 'The amount is a positive number like 12.50.' };
+  return { account, amountCents: cents, currency };
+}
 
-  function forgetPending() {
-    sessionStorage.removeItem(PENDING);
-  }
-
-  function newKey() {
-    if (crypto.randomUUID) return crypto.randomUUID();
-    // crypto.randomUUID needs a secure context (https or loopback); a UUID v4 by hand otherwise.
-    const b = crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-  }
-
-  // ---- the page --------------------------------------------------------------------------
-
-  function setStatus(state, text) {
-    status.dataset.state = state;
-    status.textContent = text;
-    checkAgain.hidden = state !== 'in-progress';
-  }
-
-  function showAction(action) {
-    $('action').hidden = !action;
-    $('action-key').textContent = action ? action.key : '';
-    $('attempts').textContent = action ? String(action.attempts) : '0';
-    status.dataset.key = action ? action.key : '';
-  }
-
-  function lockForm(locked) {
-    fields.disabled = locked;
-    pay.disabled = running;
-    pay.textContent = locked && !running ? 'Retry payment' : 'Pay';
-  }
-
-  function log(text) {
-    const list = $('log');
-    const item = document.createElement('li');
-    item.textContent = `${new Date().toLocaleTimeString()} ${text}`;
-    list.append(item);
-    while (list.children.length > LOG_LINES) list.firstElementChild.remove();
-  }
-
-  function money(cents, currency) {
-    return `${(cents / 100).toFixed(2)} ${currency}`;
-  }
-
-  function fill(action) {
-    $('account').value = action.account;
-    $('amount').value = (action.amountCents / 100).toFixed(2);
-    $('currency').value = action.currency;
-  }
-
-  function readForm() {
-    const account = $('account').value.trim();
-    const amount = $('amount').value.trim().replace(',', '.');
-    const currency = $('currency').value;
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(account)) {
-      return { error: 'The account is 1 to 64 letters, digits, dots, dashes or underscores.' };
+/** The kept payment's form values, or null. */
+function safePending() {
+  try {
+    const order = client.pending(ACTION)?.data;
+    if (order && typeof order.account === 'string' && Number.isSafeInteger(order.amountCents)
+        && typeof order.currency === 'string') {
+      return order;
     }
-    const m = /^(\d{1,10})(?:\.(\d{1,2}))?$/.exec(amount);
-    const cents = m ? Number(m[1]) * 100 + Number((m[2] || '0').padEnd(2, '0')) : 0;
-    if (!m || cents <= 0) return { error: 'The amount is a positive number like 12.50.' };
-    return { account, amountCents: cents, currency };
+  } catch (e) {
+    // unreadable: the next run reports it
   }
+  return null;
+}
 
-  // ---- waiting ---------------------------------------------------------------------------
-
-  function wait(ms) {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() { clearTimeout(timer); wake = null; resolve(); }
-      wake = done;
-    });
-  }
-
-  function backoff(failures) {
-    const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (failures - 1));
-    return Math.floor(Math.random() * ceiling);
-  }
-
-  // Retry-After is delay-seconds or an HTTP date (RFC 9110 10.2.3); null when absent or unreadable.
-  function retryAfterMs(response) {
-    const value = response && response.headers.get('Retry-After');
-    if (!value) return null;
-    if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-    const date = Date.parse(value);
-    return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
-  }
-
-  // ---- sending ---------------------------------------------------------------------------
-
-  async function send(action) {
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), REQUEST_TIMEOUT_MS);
-    try {
-      const response = await fetch('payments', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'Idempotency-Key': action.key },
-        body: JSON.stringify({
-          account: action.account, amountCents: action.amountCents, currency: action.currency,
-        }),
-        signal: abort.signal,
-        cache: 'no-store',
-      });
-      // Read the whole answer now: the timeout covers it too, and the connection is free again.
-      const text = await response.text();
-      return { response, text };
-    } finally {
+function wait(ms) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
       clearTimeout(timer);
-    }
-  }
-
-  function parseJson(text) {
-    try { return JSON.parse(text); } catch (e) { return null; }
-  }
-
-  function problemText(response, text) {
-    const p = parseJson(text);
-    if (p && typeof p === 'object' && (p.title || p.detail)) {
-      return [p.title, p.detail].filter(Boolean).join(': ');
-    }
-    return `${response.status} ${response.statusText}`.trim();
-  }
-
-  // Runs one action until it succeeds, definitively fails, is still in progress after the
-  // automatic checks, or runs out of attempts.
-  async function run(action) {
-    running = true;
-    lockForm(true);
-    $('result').hidden = true;
-    delete status.dataset.replayed;
-    let failures = 0;
-    let checks = 0;
-    try {
-      for (let round = 1; ; round += 1) {
-        if (round > 1) {
-          setStatus('sending', `Sending again with the same key (attempt ${action.attempts + 1})…`);
-        }
-        action.attempts += 1;
-        savePending(action);
-        showAction(action);
-        let outcome;
-        try {
-          outcome = await send(action);
-        } catch (e) {
-          outcome = { error: e };
-        }
-        const { response, text, error } = outcome;
-        const code = response ? response.status : 0;
-
-        if (response && code >= 200 && code < 300) {
-          forgetPending();
-          const replayed = (response.headers.get('Idempotent-Replayed') || '').toLowerCase() === 'true';
-          log(`attempt ${action.attempts}: ${code}${replayed ? ', replayed' : ''}`);
-          const payment = parseJson(text) || {};
-          $('payment-id').textContent = payment.id || '(no id in the answer)';
-          $('payment-summary').textContent =
-              `${money(payment.amountCents ?? action.amountCents, payment.currency || action.currency)}`
-              + ` to ${payment.account || action.account}, after ${action.attempts} HTTP`
-              + ` attempt${action.attempts === 1 ? '' : 's'}.`;
-          $('replayed').hidden = !replayed;
-          $('resumed').hidden = !action.resumed;
-          $('result').hidden = false;
-          setStatus('success', replayed
-              ? 'Paid. The server replayed its stored answer: the payment ran once.'
-              : 'Paid.');
-          status.dataset.replayed = String(replayed);
-          return;
-        }
-
-        if (code === 409 || code === 425) {
-          checks += 1;
-          const after = retryAfterMs(response);
-          log(`attempt ${action.attempts}: ${code}, still processing`
-              + (after === null ? '' : `, Retry-After ${after / 1000} s`));
-          if (checks > MAX_IN_PROGRESS_CHECKS || (after !== null && after > RETRY_AFTER_CAP_MS)) {
-            setStatus('in-progress', 'Still processing. The payment has not finished on the server;'
-                + ' press "Check again" to ask for its answer (same key, no second payment).');
-            return;
-          }
-          const delay = after === null ? 1000 : after;
-          setStatus('in-progress', 'Still processing: the first request for this payment is running'
-              + ` on the server. Checking again in ${Math.ceil(delay / 1000)} s (same key).`);
-          await wait(delay);
-          continue;
-        }
-
-        const retryable = !response || code >= 500 || code === 408 || code === 429;
-        if (retryable) {
-          failures += 1;
-          const why = response ? `${code}` : `no answer (${error && error.name === 'AbortError'
-              ? 'timed out' : 'network error'})`;
-          if (failures >= MAX_ATTEMPTS) {
-            log(`attempt ${action.attempts}: ${why}, giving up for now`);
-            setStatus('unknown', `No answer after ${failures} attempts, so the outcome is unknown.`
-                + ' The payment is kept: "Retry payment" asks again with the same key.');
-            return;
-          }
-          const after = retryAfterMs(response);
-          const delay = Math.min(RETRY_AFTER_CAP_MS, Math.max(backoff(failures), after ?? 0));
-          log(`attempt ${action.attempts}: ${why}, retrying in ${(delay / 1000).toFixed(1)} s`);
-          setStatus('retrying', `The server did not confirm (${why}). Retrying with the same key`
-              + ` in ${(delay / 1000).toFixed(1)} s.`);
-          await wait(delay);
-          continue;
-        }
-
-        // 400, 422 and every other 4xx: a bug or bad input, not something a retry fixes.
-        forgetPending();
-        const message = problemText(response, text);
-        log(`attempt ${action.attempts}: ${code}, failed`);
-        setStatus('failed', `The payment failed: ${message}`);
-        return;
-      }
-    } finally {
-      running = false;
       wake = null;
-      const pending = loadPending();
-      lockForm(pending !== null);
-      showAction(pending || action);
+      resolve();
     }
-  }
-
-  // ---- events ----------------------------------------------------------------------------
-
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    if (running) {
-      log('click ignored: this payment is being sent already');
-      return;
-    }
-    let action = loadPending();
-    if (action) {
-      // A pending action (in progress, or its outcome unknown): the same action, the same key.
-      log('Pay pressed again: the same payment, with the same key');
-    } else {
-      const values = readForm();
-      if (values.error) {
-        setStatus('invalid', values.error);
-        return;
-      }
-      action = { key: newKey(), ...values, attempts: 0 };
-      savePending(action);
-      $('log').replaceChildren();
-      log(`new payment ${money(action.amountCents, action.currency)} to ${action.account}, key ${action.key}`);
-    }
-    setStatus('sending', `Paying ${money(action.amountCents, action.currency)} to ${action.account}…`);
-    run(action);
+    wake = done;
   });
+}
 
-  checkAgain.addEventListener('click', () => {
-    if (wake) {
-      wake();
-      return;
-    }
-    const action = loadPending();
-    if (!running && action) {
-      setStatus('sending', 'Checking again with the same key…');
-      run(action);
-    }
-  });
+// ---- events ------------------------------------------------------------------------------
 
-  // A payment left pending by a reload (or a crash of the tab's page): carry on with its key.
-  const pending = loadPending();
-  if (pending) {
-    pending.resumed = true;
-    savePending(pending);
-    fill(pending);
-    log(`page loaded with a pending payment: resuming with key ${pending.key}`);
-    setStatus('resuming', `Resuming your payment of ${money(pending.amountCents, pending.currency)}`
-        + ` to ${pending.account} with the same key.`);
-    run(pending);
+form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  let order = safePending();
+  if (order) {
+    if (inFlight === null) log('Pay pressed again: the same payment, with the same key');
   } else {
-    lockForm(false);
+    order = readForm();
+    if (order.error) {
+      setStatus('invalid', order.error);
+      return;
+    }
+    if (inFlight === null) {
+      $('log').replaceChildren();
+      log(`new payment ${money(order.amountCents, order.currency)} to ${order.account}`);
+    }
   }
-})();
+  if (inFlight === null) {
+    checks = 0;
+    setStatus('sending', `Paying ${money(order.amountCents, order.currency)} to ${order.account}…`);
+  }
+  run(order);
+});
+
+checkAgain.addEventListener('click', () => {
+  if (wake) {
+    wake();
+    return;
+  }
+  const order = safePending();
+  if (inFlight === null && order) {
+    setStatus('sending', 'Checking again with the same key…');
+    run(order);
+  }
+});
+
+// A payment left pending by a reload (or by another tab of this page): carry on with its key.
+const pending = safePending();
+if (pending) {
+  resumed = true;
+  fill(pending);
+  log('page loaded with a pending payment: resuming it with its key');
+  setStatus('resuming', `Resuming your payment of ${money(pending.amountCents, pending.currency)}`
+    + ` to ${pending.account} with the same key.`);
+  run(pending);
+} else {
+  lockForm(false);
+}

@@ -34,6 +34,7 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
+import org.openqa.selenium.WindowType;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
@@ -69,6 +70,14 @@ class PaymentPageBrowserTest {
   // new Random(4102) draws 0.098, 0.126, 0.840: with failBefore(0.5) the first two payment
   // requests are answered 503 and the third runs. (Small seeds all start near 0.73.)
   private static final long TWO_FAILURES_SEED = 4102;
+  // Where idempotency.js keeps the key of the page's one action, "payment" (its README).
+  private static final String KEPT_PAYMENT = "idempotency:payment";
+  // The module-only page pays this many actions; the "done" run.
+  private static final int BATCH_ACTIONS = 50;
+  // Four at a time: fewer than Chromium's six connections per host, so none waits for one.
+  private static final int BATCH_CONCURRENCY = 4;
+  // Fifty payments under faults take a few seconds; this is for a loaded machine.
+  private static final Duration BATCH_TIMEOUT = Duration.ofSeconds(120);
 
   private static Path profile;
   private static ChromeDriverService service;
@@ -178,7 +187,7 @@ class PaymentPageBrowserTest {
     assertThat(keys).as("the request before the reload and at least one after it").hasSizeGreaterThanOrEqualTo(2);
     assertThat(new HashSet<>(keys)).as("every request of the action carried its one key").containsExactly(key);
     assertThat(text("action-key")).isEqualTo(key);
-    assertThat(sessionPending()).as("the key is forgotten after success").isNull();
+    assertThat(keptPayment()).as("the key is forgotten after success").isNull();
   }
 
   @Test
@@ -235,18 +244,131 @@ class PaymentPageBrowserTest {
     String key = text("action-key");
     String paymentId = text("payment-id");
 
-    // A pending action with that key but another amount, as a buggy page might leave behind:
-    // the server answers 422, and the page shows the problem and forgets the key.
-    js("sessionStorage.setItem('idempotency-demo.pending-payment', JSON.stringify("
-        + "{key: arguments[0], account: arguments[1], amountCents: 999, currency: 'EUR', attempts: 0}));",
-        key, account);
+    // A kept payment with that key but another amount, as a buggy page might leave behind:
+    // the server answers 422, and the page shows the problem and the module forgets the key.
+    js("localStorage.setItem(arguments[0], JSON.stringify({key: arguments[1], createdAt: Date.now(),"
+        + " data: {account: arguments[2], amountCents: 999, currency: 'EUR'}}));",
+        KEPT_PAYMENT, key, account);
     browser.navigate().refresh();
 
     assertThat(awaitOutcome()).as(pageText()).isEqualTo("failed");
     assertThat(text("status")).contains("different request");
-    assertThat(sessionPending()).as("a definitive failure forgets the key").isNull();
+    assertThat(keptPayment()).as("a definitive failure forgets the key").isNull();
     assertThat(proxy.paymentKeys()).containsExactly(key, key);
     assertExactlyOnePayment(server, account, paymentId);
+  }
+
+  @Test
+  void twoWindowsPayingTheSameActionAtOnceSendOneKey() throws Exception {
+    DemoServer server = start(DemoServer.Options.builder().port(0));
+    RecordingProxy proxy = proxy(server);
+    String account = freshAccount("two-tabs");
+    String first = browser.getWindowHandle();
+    openPage(proxy, account);
+    browser.switchTo().newWindow(WindowType.WINDOW);
+    String second = browser.getWindowHandle();
+    try {
+      openPage(proxy, account);
+      List<String> windows = List.of(first, second);
+      // The first payment request's answer stays away until the other window has joined it, so
+      // whichever window sends first is still running when the other one's click lands.
+      proxy.holdAnswers();
+      // Both clicks at one instant of the browser's clock, each in its own window.
+      long at = (Long) js("return Date.now() + 500;");
+      for (String w : windows) {
+        browser.switchTo().window(w);
+        js("setTimeout(() => document.getElementById('pay').click(), arguments[0] - Date.now());", at);
+      }
+      new FluentWait<>(windows).withTimeout(OUTCOME_TIMEOUT).pollingEvery(POLL)
+          .withMessage(() -> "no window waited for the other: " + statesIn(windows))
+          .until(ws -> statesIn(ws).contains("waiting"));
+      assertThat(proxy.paymentKeys()).as("the waiting window sends nothing while the other runs").hasSize(1);
+      proxy.releaseAnswers();
+
+      List<String> ids = new ArrayList<>();
+      List<Boolean> replayed = new ArrayList<>();
+      Set<String> shownKeys = new HashSet<>();
+      for (String w : windows) {
+        browser.switchTo().window(w);
+        assertThat(awaitOutcome()).as(pageText()).isEqualTo("success");
+        ids.add(text("payment-id"));
+        replayed.add(isShown("replayed"));
+        shownKeys.add(text("action-key"));
+      }
+      assertThat(new HashSet<>(ids)).as("both windows show the one payment").hasSize(1);
+      assertExactlyOnePayment(server, account, ids.get(0));
+      List<String> keys = proxy.paymentKeys();
+      assertThat(keys).as("the first window's request, then the waiting one's with its key").hasSize(2);
+      assertThat(new HashSet<>(keys)).as("one key on the wire").hasSize(1).isEqualTo(shownKeys);
+      assertThat(replayed).as("the window that waited got the stored answer").containsExactlyInAnyOrder(true, false);
+      assertThat(keptPayment()).as("the key is forgotten after success").isNull();
+    } finally {
+      browser.switchTo().window(second);
+      browser.close();
+      browser.switchTo().window(first);
+    }
+  }
+
+  /**
+   * The issue's "done" run: {@code web/batch.html} imports only {@code idempotency.js} and pays
+   * {@value #BATCH_ACTIONS} actions through its documented API against the demo server with
+   * faults on; the ledger shows each exactly once. Prints the run's counts.
+   */
+  @Test
+  void aPageWithOnlyTheModulePaysFiftyActionsExactlyOnceUnderFaults() throws Exception {
+    DemoServer server = start(DemoServer.Options.builder().port(0)
+        .failBefore(0.2).dropAfter(0.2).processingDelay(Duration.ofMillis(20)).random(new Random(50)));
+    RecordingProxy proxy = proxy(server);
+    String account = freshAccount("batch");
+    browser.get(proxy.uri().resolve("batch.html?actions=" + BATCH_ACTIONS + "&concurrency="
+        + BATCH_CONCURRENCY + "&account=" + account).toString());
+    browser.findElement(By.id("run")).click();
+    new WebDriverWait(browser, BATCH_TIMEOUT).pollingEvery(Duration.ofMillis(100))
+        .withMessage(() -> "the batch did not finish: " + text("status"))
+        .until(d -> "true".equals(d.findElement(By.id("summary")).getDomAttribute("data-done")));
+    JsonNode summary = JSON.readTree(text("summary"));
+    JsonNode counts = summary.path("counts");
+
+    assertThat(counts.path("succeeded").asInt()).as("%s", counts).isEqualTo(BATCH_ACTIONS);
+    assertThat(counts.path("definitelyFailed").asInt()).isZero();
+    assertThat(counts.path("gaveUp").asInt()).isZero();
+    JsonNode ledger = ledger(server, account);
+    assertThat(ledger).as("payments in the ledger").hasSize(BATCH_ACTIONS);
+    List<Integer> amounts = new ArrayList<>();
+    Set<String> ledgerIds = new HashSet<>();
+    for (JsonNode p : ledger) {
+      amounts.add(p.path("amountCents").asInt());
+      ledgerIds.add(p.path("id").asText());
+    }
+    // Action i pays 100 + i cents: each amount once means each action paid once.
+    List<Integer> expected = new ArrayList<>();
+    for (int i = 0; i < BATCH_ACTIONS; i++) expected.add(100 + i);
+    assertThat(amounts).as("one payment per action, none twice").containsExactlyInAnyOrderElementsOf(expected);
+    Set<String> pageIds = new HashSet<>();
+    Set<String> pageKeys = new HashSet<>();
+    for (JsonNode p : summary.path("payments")) {
+      pageIds.add(p.path("id").asText());
+      pageKeys.add(p.path("key").asText());
+    }
+    assertThat(pageIds).as("every payment the page was told of is in the ledger").isEqualTo(ledgerIds);
+    List<String> wireKeys = proxy.paymentKeys();
+    assertThat(new HashSet<>(wireKeys)).as("one key per action on the wire").isEqualTo(pageKeys).hasSize(BATCH_ACTIONS);
+    DemoServer.Stats stats = server.stats();
+    assertThat(stats.executions()).as("payment code ran once per action").isEqualTo(BATCH_ACTIONS);
+
+    long duplicates = BATCH_ACTIONS - new HashSet<>(amounts).size();
+    System.out.printf("batch.html, %d actions, %d at a time, fail-before 0.2, drop-after 0.2, 20 ms per payment%n"
+            + "page (idempotency.js events and outcomes): actions %d, succeeded %d, HTTP attempts %d, retries (same key) %d,"
+            + " replays %d, in-progress stops %d, unknown outcomes %d, tries of an action %d, definitely failed %d%n"
+            + "wire (proxy): payment requests %d, distinct keys %d%n"
+            + "server: 503 before the payment %d, answers dropped after it %d, payments executed %d%n"
+            + "ledger: payments %d, duplicates %d, lost %d%n",
+        BATCH_ACTIONS, BATCH_CONCURRENCY, counts.path("actions").asInt(), counts.path("succeeded").asInt(),
+        counts.path("httpAttempts").asInt(), counts.path("retries").asInt(), counts.path("replays").asInt(),
+        counts.path("inProgressStops").asInt(), counts.path("unknownOutcomes").asInt(), counts.path("tries").asInt(),
+        counts.path("definitelyFailed").asInt(), wireKeys.size(), new HashSet<>(wireKeys).size(),
+        stats.failedBefore(), stats.droppedAfter(), stats.executions(), ledger.size(), duplicates,
+        BATCH_ACTIONS - ledger.size());
   }
 
   // ---- helpers -----------------------------------------------------------------------------
@@ -274,7 +396,7 @@ class PaymentPageBrowserTest {
     return "web-" + scenario + "-" + UUID.randomUUID().toString().substring(0, 8);
   }
 
-  /** Opens the page (a new origin per proxy, so an empty sessionStorage) and fills the form. */
+  /** Opens the page (a new origin per proxy, so an empty localStorage) and fills the form. */
   private void openPage(RecordingProxy proxy, String account) {
     browser.get(proxy.uri().toString());
     new WebDriverWait(browser, OUTCOME_TIMEOUT).pollingEvery(POLL)
@@ -292,6 +414,16 @@ class PaymentPageBrowserTest {
         .withMessage(() -> "the page did not finish: " + pageText())
         .until(d -> FINAL_STATES.contains(state()));
     return state();
+  }
+
+  /** The page's state in each window; leaves the browser on the last one. */
+  private List<String> statesIn(List<String> windows) {
+    List<String> states = new ArrayList<>();
+    for (String w : windows) {
+      browser.switchTo().window(w);
+      states.add(state());
+    }
+    return states;
   }
 
   private String state() {
@@ -317,8 +449,9 @@ class PaymentPageBrowserTest {
     return lines;
   }
 
-  private Object sessionPending() {
-    return js("return sessionStorage.getItem('idempotency-demo.pending-payment');");
+  /** What the module keeps for the page's action (its key and the form's values), or null. */
+  private Object keptPayment() {
+    return js("return localStorage.getItem(arguments[0]);", KEPT_PAYMENT);
   }
 
   private Object js(String script, Object... args) {

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -40,6 +41,7 @@ final class RecordingProxy implements AutoCloseable {
   private final ExecutorService threads;
   private final List<Connection> connections = new CopyOnWriteArrayList<>();
   private final AtomicInteger answersToLose = new AtomicInteger();
+  private volatile CountDownLatch hold; // while set and closed, no answer goes back
 
   RecordingProxy(int targetPort) throws IOException {
     this.targetPort = targetPort;
@@ -65,6 +67,21 @@ final class RecordingProxy implements AutoCloseable {
    */
   void loseAnswers(int count) {
     answersToLose.set(count);
+  }
+
+  /**
+   * From now on no byte of any answer goes back to the browser until {@link #releaseAnswers()}:
+   * the server has answered, the browser still waits, as behind a slow network.
+   */
+  void holdAnswers() {
+    hold = new CountDownLatch(1);
+  }
+
+  /** Lets the answers held by {@link #holdAnswers()} go on, and those after them. */
+  void releaseAnswers() {
+    CountDownLatch h = hold;
+    hold = null;
+    if (h != null) h.countDown();
   }
 
   /**
@@ -104,6 +121,7 @@ final class RecordingProxy implements AutoCloseable {
 
   @Override
   public void close() {
+    releaseAnswers();
     try {
       listener.close();
     } catch (IOException e) {
@@ -179,6 +197,8 @@ final class RecordingProxy implements AutoCloseable {
         OutputStream out = browser.getOutputStream();
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         for (int n; (n = in.read(buffer)) >= 0; ) {
+          CountDownLatch h = hold;
+          if (h != null) h.await();
           if (!loseNextAnswer) {
             out.write(buffer, 0, n);
             out.flush();
@@ -200,6 +220,9 @@ final class RecordingProxy implements AutoCloseable {
         browser.shutdownOutput();
         if (openDirections.decrementAndGet() == 0) close();
       } catch (IOException e) {
+        close();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
         close();
       }
     }
