@@ -133,8 +133,7 @@ public final class IdempotentExchangeHandler implements HttpHandler {
       return BoundedBody.mayFollow(headers) ? closing(missing) : missing;
     }
     int max = layer.maxBodyBytes();
-    byte[] body = BoundedBody.readAtMost(
-        exchange.getRequestBody(), BoundedBody.contentLength(headers), BoundedBody.readLimit(max));
+    byte[] body = layer.readBody(exchange.getRequestBody(), BoundedBody.contentLength(headers));
     HttpResponseView answer = guarded(view(exchange, body, callerScope), (r, claim) -> {
       exchange.setAttribute(CLAIM_ATTRIBUTE, claim);
       return capture(exchange, new ByteArrayInputStream(r.body()));

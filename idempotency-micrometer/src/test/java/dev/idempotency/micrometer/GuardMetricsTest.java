@@ -13,6 +13,7 @@ import dev.idempotency.server.IdempotencyInProgressException;
 import dev.idempotency.server.IdempotencyKeyReusedException;
 import dev.idempotency.server.IdempotentCall;
 import dev.idempotency.server.ResultCodec;
+import dev.idempotency.server.ScriptedStore;
 import dev.idempotency.server.StorePolicy;
 import dev.idempotency.server.store.IdempotencyCapacityExceededException;
 import dev.idempotency.server.store.IdempotencyStore;
@@ -73,7 +74,7 @@ class GuardMetricsTest {
   @Test
   void everyOutcomeAndStepIsCountedExactlyAndTimedByTheGuardsTicker() {
     InMemoryIdempotencyStore paymentsMemory = memory().build();
-    FlakyStore store = new FlakyStore(paymentsMemory);
+    ScriptedStore store = new ScriptedStore(paymentsMemory);
     IdempotencyGuard payments = guard(store, "payments",
         b -> b.storeFailuresWhen(e -> e instanceof CardDeclinedException));
 
@@ -123,13 +124,13 @@ class GuardMetricsTest {
     awaitTrue(() -> registry.get(IdempotencyMetrics.SERVER_LEASE_LOST).counter().count() == 1);
 
     // ran unguarded: a fail-open guard whose store cannot answer.
-    FlakyStore down = new FlakyStore(memory().build());
+    ScriptedStore down = new ScriptedStore(memory().build());
     down.failClaim = new IdempotencyStoreUnavailableException("connection refused");
     IdempotencyGuard failOpen = guard(down, "payments", b -> b.failOpen(true));
     assertThat(failOpen.execute(call("order-secret-9"), String.class, () -> "unguarded")).isEqualTo("unguarded");
 
     // renewal failed: one renewal of a running call fails, the next succeeds.
-    FlakyStore renewOnce = new FlakyStore(memory().build());
+    ScriptedStore renewOnce = new ScriptedStore(memory().build());
     renewOnce.renewalsToFail.set(1);
     IdempotencyGuard shortLease = guard(renewOnce, "payments", b -> b.leaseTtl(Duration.ofMillis(300)));
     shortLease.execute(call("order-secret-10"), String.class, () -> {

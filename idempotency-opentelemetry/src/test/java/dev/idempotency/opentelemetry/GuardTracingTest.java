@@ -11,6 +11,7 @@ import dev.idempotency.server.IdempotencyInProgressException;
 import dev.idempotency.server.IdempotencyKeyReusedException;
 import dev.idempotency.server.IdempotentCall;
 import dev.idempotency.server.ResultCodec;
+import dev.idempotency.server.ScriptedStore;
 import dev.idempotency.server.StorePolicy;
 import dev.idempotency.server.store.IdempotencyStoreUnavailableException;
 import dev.idempotency.server.store.InMemoryIdempotencyStore;
@@ -30,7 +31,7 @@ class GuardTracingTest {
 
   final FakeTime time = new FakeTime();
   final Traces traces = new Traces();
-  final FlakyStore store = new FlakyStore(InMemoryIdempotencyStore.builder().ticker(time).build());
+  final ScriptedStore store = new ScriptedStore(InMemoryIdempotencyStore.builder().ticker(time).build());
   final IdempotencyGuard guard = IdempotencyGuard.builder()
       .store(store).namespace("payments").ticker(time).sleeper(time)
       .listener(GuardTracing.create())

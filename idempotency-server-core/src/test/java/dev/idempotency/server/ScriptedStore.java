@@ -2,6 +2,7 @@ package dev.idempotency.server;
 
 import dev.idempotency.server.store.ClaimResult;
 import dev.idempotency.server.store.IdempotencyStore;
+import dev.idempotency.server.store.IdempotencyStoreUnavailableException;
 import dev.idempotency.server.store.RecordId;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -10,26 +11,28 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A store that delegates to a real one unless told to fail an operation: the stand-in for a store
  * whose server is down, which has no real peer in a unit test. Counts the calls that reach it.
  */
-class ScriptedStore implements IdempotencyStore {
-  final IdempotencyStore delegate;
-  volatile RuntimeException failClaim;
-  volatile RuntimeException failComplete;
-  volatile RuntimeException failRenew;
-  volatile RuntimeException failRelease;
-  final AtomicInteger claims = new AtomicInteger();
-  final AtomicInteger completes = new AtomicInteger();
-  final AtomicInteger renews = new AtomicInteger();
-  final AtomicInteger releases = new AtomicInteger();
+public class ScriptedStore implements IdempotencyStore {
+  public final IdempotencyStore delegate;
+  public volatile RuntimeException failClaim;
+  public volatile RuntimeException failComplete;
+  public volatile RuntimeException failRenew;
+  public volatile RuntimeException failRelease;
+  public final AtomicInteger claims = new AtomicInteger();
+  public final AtomicInteger completes = new AtomicInteger();
+  public final AtomicInteger renews = new AtomicInteger();
+  public final AtomicInteger releases = new AtomicInteger();
+  /** How many renewals fail from now on (then they reach the delegate again), besides failRenew. */
+  public final AtomicInteger renewalsToFail = new AtomicInteger();
   // Calls that have returned or thrown: a test that moves the clock waits for these, so that the
   // call it waited for cannot read the clock after the move.
-  final AtomicInteger completesAnswered = new AtomicInteger();
-  final AtomicInteger renewsAnswered = new AtomicInteger();
+  public final AtomicInteger completesAnswered = new AtomicInteger();
+  public final AtomicInteger renewsAnswered = new AtomicInteger();
 
-  ScriptedStore(IdempotencyStore delegate) {
+  public ScriptedStore(IdempotencyStore delegate) {
     this.delegate = delegate;
   }
 
-  int calls() {
+  public int calls() {
     return claims.get() + completes.get() + renews.get() + releases.get();
   }
 
@@ -56,6 +59,9 @@ class ScriptedStore implements IdempotencyStore {
     renews.incrementAndGet();
     try {
       if (failRenew != null) throw failRenew;
+      if (renewalsToFail.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        throw new IdempotencyStoreUnavailableException("renewal refused (scripted)");
+      }
       return delegate.renew(id, ownerToken, leaseTtl);
     } finally {
       renewsAnswered.incrementAndGet();

@@ -115,13 +115,13 @@ public final class IdempotencyFilter implements Filter {
     boolean unread;
     if (keyed) {
       int max = layer.maxBodyBytes();
-      body = BoundedBody.readAtMost(
-          request.getInputStream(), request.getContentLengthLong(), BoundedBody.readLimit(max));
+      body = layer.readBody(request.getInputStream(), request.getContentLengthLong());
       unread = body.length > max;
     } else {
       // The layer answers 400 from the headers alone: no byte of the body is read.
       body = NO_BODY;
-      unread = BoundedBody.mayFollow(request);
+      // Body bytes may follow the headers: chunked, or a Content-Length other than 0.
+      unread = request.getContentLengthLong() > 0 || request.getHeader("Transfer-Encoding") != null;
     }
     HttpRequestView view = new HttpRequestView(
         request.getMethod(), pathWithQuery(request), headers(request), body, callerScope);

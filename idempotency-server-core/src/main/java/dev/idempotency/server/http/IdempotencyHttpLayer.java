@@ -19,7 +19,10 @@ import dev.idempotency.server.ResultCodec;
 import dev.idempotency.server.StorePolicy;
 import dev.idempotency.server.store.IdempotencyCapacityExceededException;
 import dev.idempotency.server.store.IdempotencyStoreUnavailableException;
+import java.io.IOException;
+import java.io.InputStream;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -181,6 +184,32 @@ public final class IdempotencyHttpLayer {
    */
   public int maxBodyBytes() {
     return maxBodyBytes;
+  }
+
+  /**
+   * Reads the body of a guarded request for {@link #handle}, never more than {@link #maxBodyBytes()}
+   * plus one byte, whatever {@code contentLength} (the request's Content-Length, -1 for none or a
+   * chunked body) announces: a longer body comes back as its first {@code maxBodyBytes() + 1}
+   * bytes, which {@code handle} answers 413. With a length under the limit it reads into an array
+   * of that size, with no growing buffer to copy from. The rest of a longer body stays unread: an
+   * integration closes the connection after the answer ({@code Connection: close}).
+   *
+   * @throws IOException what reading {@code in} threw
+   */
+  public byte[] readBody(InputStream in, long contentLength) throws IOException {
+    Objects.requireNonNull(in, "in");
+    // One byte over the limit is all handle needs to answer 413.
+    int limit = maxBodyBytes == Integer.MAX_VALUE ? maxBodyBytes : maxBodyBytes + 1;
+    if (contentLength < 0 || contentLength >= limit) return in.readNBytes(limit);
+    byte[] body = new byte[(int) contentLength];
+    int n = in.readNBytes(body, 0, body.length);
+    if (n < body.length) return Arrays.copyOf(body, n);
+    // Servers end the stream at the length; read on in case one does not.
+    byte[] more = in.readNBytes(limit - n);
+    if (more.length == 0) return body;
+    byte[] all = Arrays.copyOf(body, n + more.length);
+    System.arraycopy(more, 0, all, n, more.length);
+    return all;
   }
 
   /**

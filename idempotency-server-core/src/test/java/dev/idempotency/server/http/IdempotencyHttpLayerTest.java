@@ -88,6 +88,27 @@ class IdempotencyHttpLayerTest {
     assertThat(calls).hasValue(0);
   }
 
+  /** readBody takes at most the limit plus one byte, whatever the stream holds or the length says. */
+  @Test
+  void readBodyNeverReadsMoreThanTheLimitPlusOne() throws Exception {
+    IdempotencyGuard guard = IdempotencyGuard.builder().store(new InMemoryIdempotencyStore()).build();
+    guards.add(guard);
+    IdempotencyHttpLayer small = IdempotencyHttpLayer.builder(guard).maxBodyBytes(10).build();
+    java.util.concurrent.atomic.AtomicLong pulled = new java.util.concurrent.atomic.AtomicLong();
+    java.io.InputStream endless = new java.io.InputStream() {
+      @Override
+      public int read() {
+        pulled.incrementAndGet();
+        return 'x';
+      }
+    };
+    assertThat(small.readBody(endless, -1)).hasSize(11);
+    assertThat(small.readBody(endless, 1L << 40)).hasSize(11);
+    assertThat(pulled).hasValue(22);
+    assertThat(small.readBody(new java.io.ByteArrayInputStream(new byte[] {1, 2, 3}), 3)).containsExactly(1, 2, 3);
+    assertThat(small.readBody(new java.io.ByteArrayInputStream(new byte[] {1, 2}), 3)).containsExactly(1, 2);
+  }
+
   @Test
   void row2_keyLongerThan255_is400_butExactly255Runs() throws Exception {
     IdempotencyHttpLayer handler = handler();
