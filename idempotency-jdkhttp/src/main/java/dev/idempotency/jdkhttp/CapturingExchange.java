@@ -4,6 +4,7 @@ import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpPrincipal;
+import dev.idempotency.server.Claim;
 import dev.idempotency.server.http.HttpResponseView;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -21,13 +22,20 @@ import java.net.URI;
 final class CapturingExchange extends HttpExchange {
   private final HttpExchange original;
   private final InputStream requestBody;
+  private final Claim claim;
   private final Headers responseHeaders = new Headers();
   private final ByteArrayOutputStream responseBody = new ByteArrayOutputStream();
   private int status = -1;
 
-  CapturingExchange(HttpExchange original, InputStream requestBody) {
+  CapturingExchange(HttpExchange original, InputStream requestBody, Claim claim) {
     this.original = original;
     this.requestBody = requestBody;
+    this.claim = claim;
+  }
+
+  /** The claim the request won; {@link Claim#UNGUARDED} for a method the layer does not guard. */
+  Claim claim() {
+    return claim;
   }
 
   /**
@@ -116,6 +124,10 @@ final class CapturingExchange extends HttpExchange {
 
   @Override
   public Object getAttribute(String name) {
+    // Kept here, not in the server's exchange: the JDK 17 server keeps an exchange's attributes in
+    // its context, one map shared by every request on it, so overlapping requests would read each
+    // other's claim.
+    if (IdempotentExchangeHandler.CLAIM_ATTRIBUTE.equals(name)) return claim;
     return original.getAttribute(name);
   }
 

@@ -57,8 +57,9 @@ import java.util.function.Function;
  */
 public final class IdempotentExchangeHandler implements HttpHandler {
   /**
-   * The exchange attribute that holds the {@link Claim} of a guarded request while the wrapped
-   * handler runs; {@link #claim(HttpExchange)} reads it.
+   * The attribute under which the exchange the wrapped handler sees holds the {@link Claim} of its
+   * request (the same as {@link #claim(HttpExchange)}); kept by that exchange, never in the
+   * server's, whose attributes the JDK 17 server shares between the requests of a context.
    */
   public static final String CLAIM_ATTRIBUTE = Claim.class.getName();
 
@@ -118,7 +119,7 @@ public final class IdempotentExchangeHandler implements HttpHandler {
   public HttpResponseView answer(HttpExchange exchange) throws IOException {
     if (!layer.guards(exchange.getRequestMethod())) {
       try {
-        return capture(exchange, exchange.getRequestBody());
+        return capture(exchange, exchange.getRequestBody(), Claim.UNGUARDED);
       } catch (IOException | RuntimeException e) {
         return serverError(e);
       }
@@ -134,10 +135,8 @@ public final class IdempotentExchangeHandler implements HttpHandler {
     }
     int max = layer.maxBodyBytes();
     byte[] body = layer.readBody(exchange.getRequestBody(), BoundedBody.contentLength(headers));
-    HttpResponseView answer = guarded(view(exchange, body, callerScope), (r, claim) -> {
-      exchange.setAttribute(CLAIM_ATTRIBUTE, claim);
-      return capture(exchange, new ByteArrayInputStream(r.body()));
-    });
+    HttpResponseView answer = guarded(view(exchange, body, callerScope),
+        (r, claim) -> capture(exchange, new ByteArrayInputStream(r.body()), claim));
     return body.length > max ? closing(answer) : answer;
   }
 
@@ -167,7 +166,7 @@ public final class IdempotentExchangeHandler implements HttpHandler {
    * the resource it writes. {@link Claim#UNGUARDED} (token 0) for a method the layer does not guard.
    */
   public static Claim claim(HttpExchange exchange) {
-    return exchange.getAttribute(CLAIM_ATTRIBUTE) instanceof Claim claim ? claim : Claim.UNGUARDED;
+    return exchange instanceof CapturingExchange capturing ? capturing.claim() : Claim.UNGUARDED;
   }
 
   /**
@@ -240,8 +239,8 @@ public final class IdempotentExchangeHandler implements HttpHandler {
   }
 
   /** Runs the handler on a stand-in exchange that reads {@code body} and captures the answer. */
-  private HttpResponseView capture(HttpExchange exchange, InputStream body) throws IOException {
-    CapturingExchange capturing = new CapturingExchange(exchange, body);
+  private HttpResponseView capture(HttpExchange exchange, InputStream body, Claim claim) throws IOException {
+    CapturingExchange capturing = new CapturingExchange(exchange, body, claim);
     next.handle(capturing);
     return capturing.response();
   }
