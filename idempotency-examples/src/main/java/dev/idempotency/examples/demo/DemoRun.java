@@ -122,6 +122,7 @@ final class DemoRun {
     b.append("ledger\n");
     row(b, "payments in ledger", l.payments());
     row(b, "duplicates", l.duplicates() + r.server().repeatsRefused());
+    row(b, "stale writes refused", r.server().staleRefused());
     row(b, "lost", l.lost());
     b.append('\n');
     if (r.exactlyOnce()) {

@@ -167,7 +167,8 @@ public final class DemoServer implements AutoCloseable {
       }
       this.pool = pool;
       this.description = spec.toString();
-      IdempotencyHttpLayer layer = IdempotencyHttpLayer.builder(guard).build();
+      // The payment code reads its claim from its thread (CurrentClaim says why not the exchange).
+      IdempotencyHttpLayer layer = IdempotencyHttpLayer.builder(new CurrentClaim(guard)).build();
       // The ledger records each payment under the scope the layer keyed it by.
       Function<HttpExchange, String> scope = IdempotentExchangeHandler::credentialScope;
       this.payments = new PaymentHandler(json, ledger, options.processingDelay, scope);

@@ -109,7 +109,7 @@ final class PaymentHandler implements HttpHandler {
       String key = IdempotencyKey.parseHeader(
           exchange.getRequestHeaders().getFirst(IdempotencyHeaders.IDEMPOTENCY_KEY)).value();
       // The claim's fencing token goes with the write: the ledger refuses it if a newer claim wrote.
-      outcome = ledger.record(scope.apply(exchange), key, IdempotentExchangeHandler.claim(exchange), payment);
+      outcome = ledger.record(scope.apply(exchange), key, CurrentClaim.get(), payment);
     } finally {
       running.decrementAndGet();
     }

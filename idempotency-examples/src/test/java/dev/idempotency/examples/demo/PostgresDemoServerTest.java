@@ -80,6 +80,36 @@ class PostgresDemoServerTest {
   }
 
   @Test
+  void eachPaymentWritesInItsOwnClaimsTransaction() throws Exception {
+    String db = postgres.createDatabase("demo_pg");
+    int payments = 16;
+    // Slow enough that the payments overlap: each must still see its own claim, not the latest one.
+    DemoServer.Options options = DemoServer.Options.builder().store(store(db))
+        .processingDelay(java.time.Duration.ofMillis(200)).build();
+    try (DemoServer server = DemoServer.start(options)) {
+      java.util.List<CompletableFuture<HttpResponse<String>>> answers = new java.util.ArrayList<>();
+      for (int i = 0; i < payments; i++) {
+        answers.add(http.sendAsync(HttpRequest.newBuilder(server.baseUri().resolve("/payments"))
+            .header("Idempotency-Key", UUID.randomUUID().toString())
+            .POST(HttpRequest.BodyPublishers.ofString(
+                "{\"account\":\"pg-own\",\"amountCents\":" + (100 + i) + ",\"currency\":\"EUR\"}"))
+            .build(), HttpResponse.BodyHandlers.ofString()));
+      }
+      for (CompletableFuture<HttpResponse<String>> a : answers) {
+        assertThat(a.get(60, TimeUnit.SECONDS).statusCode()).isEqualTo(201);
+      }
+
+      assertThat(postgres.queryLong(db, "SELECT count(*) FROM demo_ledger")).isEqualTo(payments);
+      // The ledger row carries the fencing token of the claim it was written under: its own record's.
+      assertThat(postgres.queryLong(db, "SELECT count(*) FROM demo_ledger l JOIN idempotency_records r"
+          + " ON r.id = l.record_id AND r.fence = l.fencing_token WHERE r.state = 'c'")).isEqualTo(payments);
+      assertThat(server.stats().ledgerAccepted()).isEqualTo(payments);
+      assertThat(server.stats().repeatsRefused()).isZero();
+      assertThat(server.stats().paymentErrors()).isZero();
+    }
+  }
+
+  @Test
   void statsAnswersTheCountsAsJson() throws Exception {
     String db = postgres.createDatabase("demo_pg");
     try (DemoServer server = DemoServer.start(DemoServer.Options.builder().store(store(db)).build())) {
@@ -99,6 +129,24 @@ class PostgresDemoServerTest {
       assertThat(names).toIterable().contains("failedBefore", "droppedAfter", "storeUnavailable", "busy",
           "slowClients", "refused", "inProgress", "paymentErrors", "paymentsInFlight", "paymentsRunning");
     }
+  }
+
+  @Test
+  void theDemoCommandRunsAgainstPostgres() {
+    String db = postgres.createDatabase("demo_pg");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    int status = Main.run(new String[] {"demo", "--actions", "200", "--concurrency", "8", "--store", store(db)},
+        new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream(), true,
+            StandardCharsets.UTF_8));
+
+    String printed = out.toString(StandardCharsets.UTF_8);
+    System.out.print(printed);
+    assertThat(status).as(printed).isEqualTo(Main.OK);
+    assertThat(printed).contains("(PostgreSQL 127.0.0.1:" + postgres.port() + "/" + db + " as postgres, transactional)")
+        .containsPattern("payments in ledger +200\\R")
+        .containsPattern("duplicates +0\\R")
+        .contains("exactly once: 200 actions");
+    assertThat(postgres.queryLong(db, "SELECT count(*) FROM demo_ledger")).isEqualTo(200);
   }
 
   @Test
