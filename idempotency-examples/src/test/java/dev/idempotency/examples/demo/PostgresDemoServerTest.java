@@ -124,7 +124,9 @@ class PostgresDemoServerTest {
       assertThat(counts.get("ledgerAccepted").asLong()).isEqualTo(1);
       assertThat(counts.get("staleRefused").asLong()).isZero();
       assertThat(counts.get("repeatsRefused").asLong()).isZero();
-      assertThat(json.convertValue(counts, DemoServer.Stats.class)).isEqualTo(server.stats());
+      // The gauge may still count the payment's slot: it is freed after its answer went out.
+      assertThat(json.convertValue(counts, DemoServer.Stats.class)).usingRecursiveComparison()
+          .ignoringFields("paymentsInFlight").isEqualTo(server.stats());
       Iterator<String> names = counts.fieldNames();
       assertThat(names).toIterable().contains("failedBefore", "droppedAfter", "storeUnavailable", "busy",
           "slowClients", "refused", "inProgress", "paymentErrors", "paymentsInFlight", "paymentsRunning");

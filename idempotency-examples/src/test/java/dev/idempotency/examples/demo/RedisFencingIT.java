@@ -72,7 +72,7 @@ class RedisFencingIT {
       assertThat(ledger.payments()).isEqualTo(ACTIONS);
 
       // The incident. A is idle: the probe is the one payment it runs.
-      assertThat(a.stats().paymentsRunning()).isZero();
+      waitUntil(() -> a.stats().paymentsRunning() == 0, WAIT, "A runs no payment");
       String key = UUID.randomUUID().toString();
       // The probe goes to A until A runs it: A's fail-before fault may answer 503 first.
       long sent;
