@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * The demo: a {@link DemoServer} with the memory store and faults on, in this process; a
+ * The demo: a {@link DemoServer} with faults on (the memory store unless told another), in this process; a
  * {@link DemoClient} running payment actions against it; then the ledger, read over HTTP, checked
  * for duplicate and lost payments.
  */
@@ -51,17 +51,22 @@ final class DemoRun {
   private DemoRun() {}
 
   static Result run(int actions, int concurrency, PrintStream out, PrintStream err) throws Exception {
+    return run(actions, concurrency, "memory", out, err);
+  }
+
+  /** The demo against a server with {@code store} (see {@link DemoServer.Options.Builder#store}). */
+  static Result run(int actions, int concurrency, String store, PrintStream out, PrintStream err) throws Exception {
     DemoServer.Options options = DemoServer.Options.builder()
         .port(0)
-        .store("memory")
+        .store(store)
         .processingDelay(PROCESSING_DELAY)
         .failBefore(FAIL_BEFORE)
         .dropAfter(DROP_AFTER)
         .build();
     try (DemoServer server = DemoServer.start(options)) {
       String account = "demo-" + UUID.randomUUID().toString().substring(0, 8);
-      out.printf("idempotency demo: %d payment actions, %d at a time, against %s (memory store)%n",
-          actions, concurrency, server.baseUri());
+      out.printf("idempotency demo: %d payment actions, %d at a time, against %s (%s)%n",
+          actions, concurrency, server.baseUri(), server.storeDescription());
       out.printf("faults: %.0f%% of requests fail before the payment, %.0f%% of answers are lost after it,"
               + " %d ms per payment, %.0f%% of attempts stop reading after %d ms%n%n",
           FAIL_BEFORE * 100, DROP_AFTER * 100, PROCESSING_DELAY.toMillis(),
@@ -117,6 +122,7 @@ final class DemoRun {
     b.append("ledger\n");
     row(b, "payments in ledger", l.payments());
     row(b, "duplicates", l.duplicates() + r.server().repeatsRefused());
+    row(b, "stale writes refused", r.server().staleRefused());
     row(b, "lost", l.lost());
     b.append('\n');
     if (r.exactlyOnce()) {

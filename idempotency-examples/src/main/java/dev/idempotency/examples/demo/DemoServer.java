@@ -4,11 +4,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.pool.HikariPool.PoolInitializationException;
 import dev.idempotency.contract.IdempotencyHeaders;
+import dev.idempotency.contract.ProblemType;
 import dev.idempotency.jdkhttp.IdempotentExchangeHandler;
+import dev.idempotency.server.IdempotencyExecutor;
 import dev.idempotency.server.IdempotencyGuard;
 import dev.idempotency.server.http.HttpResponseView;
 import dev.idempotency.server.http.IdempotencyHttpLayer;
+import dev.idempotency.server.jdbc.JdbcIdempotencyStore;
+import dev.idempotency.server.jdbc.TransactionalIdempotencyGuard;
 import dev.idempotency.server.redis.RedisIdempotencyStore;
 import dev.idempotency.server.store.IdempotencyStore;
 import dev.idempotency.server.store.InMemoryIdempotencyStore;
@@ -17,12 +24,10 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
 import java.time.Duration;
-import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Objects;
 import java.util.Random;
-import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
@@ -32,7 +37,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
-import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.UnifiedJedis;
@@ -50,6 +54,7 @@ import redis.clients.jedis.UnifiedJedis;
  *       IdempotentExchangeHandler#credentialScope}); no header: one anonymous scope.
  *   <li>{@code GET /accounts/{account}/payments}: 200, the ledger: a JSON array of the payments
  *       that really executed.
+ *   <li>{@code GET /stats}: 200, this process's counts as JSON, the fields of {@link Stats}.
  *   <li>{@code GET /health}: 200.
  *   <li>{@code GET /}: the web page, {@code web/index.html} on the class path, and the other files
  *       under {@code web/}.
@@ -62,6 +67,12 @@ import redis.clients.jedis.UnifiedJedis;
  * with every one busy, a new request's connection is closed unanswered (the JDK server's answer to
  * a refused task). With payments capped well below that, threads remain for {@code /health}, the
  * ledger and the page.
+ *
+ * <p>The store ({@link Options.Builder#store}): memory, Redis or Redis Cluster behind the
+ * lease-based {@link IdempotencyGuard}, the ledger fenced by the claim's token; or PostgreSQL
+ * behind a {@link TransactionalIdempotencyGuard}, the ledger row written in the claim's own
+ * transaction, through a pool of at most {@link Options.Builder#maxConcurrentPayments} + 2
+ * connections.
  *
  * <p>Faults, for showing what the guard is for: {@link Options.Builder#failBefore} answers 503
  * before anything runs; {@link Options.Builder#dropAfter} runs the payment, stores its answer and
@@ -96,6 +107,12 @@ public final class DemoServer implements AutoCloseable {
   // (its default) a small answer can wait for the client's delayed ACK, some 40 ms. Read once,
   // when the JVM's first HttpServer starts; a value set on the command line wins.
   private static final String NODELAY = "sun.net.httpserver.nodelay";
+  // PostgreSQL: how long a request waits for the database (a connection from the pool, which
+  // opens one if it must) before it is answered 503; seconds to open a session; and a backstop
+  // for a database host that vanishes mid-statement, well above the statement timeouts (5 s).
+  private static final Duration DATABASE_WAIT = Duration.ofSeconds(2);
+  private static final int CONNECT_TIMEOUT_SECONDS = 5;
+  private static final int SOCKET_TIMEOUT_SECONDS = 30;
 
   static {
     if (System.getProperty(NODELAY) == null) System.setProperty(NODELAY, "true");
@@ -107,6 +124,8 @@ public final class DemoServer implements AutoCloseable {
   private final Semaphore paymentSlots;
   private final int maxConcurrentPayments;
   private final UnifiedJedis jedis;
+  private final HikariDataSource pool;
+  private final String description;
   private final Ledger ledger;
   private final PaymentHandler payments;
   private final AtomicLong failedBefore = new AtomicLong();
@@ -114,6 +133,8 @@ public final class DemoServer implements AutoCloseable {
   private final AtomicLong storeUnavailable = new AtomicLong();
   private final AtomicLong busy = new AtomicLong();
   private final AtomicLong refused = new AtomicLong();
+  private final AtomicLong inProgress = new AtomicLong();
+  private final AtomicLong paymentErrors = new AtomicLong();
 
   private DemoServer(Options options) throws IOException {
     ObjectMapper json = new ObjectMapper();
@@ -123,17 +144,30 @@ public final class DemoServer implements AutoCloseable {
     // Neither starts a thread before the server runs.
     this.timeouts = new ClientTimeouts(options.readTimeout);
     this.executor = executor();
-    this.jedis = spec.connect();
+    this.jedis = spec instanceof StoreSpec.Redis redis ? connect(redis) : null;
+    HikariDataSource pool = null;
     try {
-      IdempotencyStore store = jedis == null
-          ? new InMemoryIdempotencyStore()
-          : RedisIdempotencyStore.builder(jedis).build();
-      this.ledger = jedis == null ? new MemoryLedger() : new RedisLedger(jedis, json);
-      IdempotencyGuard guard = IdempotencyGuard.builder()
-          .store(store)
-          .namespace(NAMESPACE)
-          .leaseTtl(LEASE_TTL)
-          .build();
+      IdempotencyExecutor guard;
+      if (spec instanceof StoreSpec.Postgres postgres) {
+        pool = pool(postgres.url(), maxConcurrentPayments);
+        // Transactional: the claim, the ledger row and the stored answer commit together.
+        JdbcIdempotencyStore store = JdbcIdempotencyStore.builder(pool).createSchemaIfMissing(true).build();
+        guard = TransactionalIdempotencyGuard.builder(store).namespace(NAMESPACE).build();
+        this.ledger = new JdbcLedger(pool, NAMESPACE);
+      } else {
+        IdempotencyStore store = jedis == null
+            ? new InMemoryIdempotencyStore()
+            : RedisIdempotencyStore.builder(jedis).build();
+        guard = IdempotencyGuard.builder()
+            .store(store)
+            .namespace(NAMESPACE)
+            .leaseTtl(LEASE_TTL)
+            .build();
+        this.ledger = jedis == null ? new MemoryLedger() : new RedisLedger(jedis, json);
+      }
+      this.pool = pool;
+      this.description = spec.toString();
+      // The payment code reads its claim with IdempotentExchangeHandler.claim(exchange).
       IdempotencyHttpLayer layer = IdempotencyHttpLayer.builder(guard).build();
       // The ledger records each payment under the scope the layer keyed it by.
       Function<HttpExchange, String> scope = IdempotentExchangeHandler::credentialScope;
@@ -145,15 +179,47 @@ public final class DemoServer implements AutoCloseable {
       http.setExecutor(timeouts.executor(executor));
       context("/payments", exchange -> paymentsWithFaults(exchange, idempotent, options));
       context("/accounts/", new LedgerHandler(json, ledger));
+      context("/stats", exchange -> stats(exchange, json));
       context("/health", DemoServer::health);
       context("/", new StaticFiles());
       http.start();
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | SQLException | RuntimeException e) {
       timeouts.close();
       executor.shutdownNow();
       if (jedis != null) jedis.close();
-      throw e;
+      if (pool != null) pool.close();
+      if (e instanceof IOException io) throw io;
+      if (e instanceof SQLException sql) throw unreachable(spec, sql);
+      throw e instanceof PoolInitializationException p ? unreachable(spec, p) : (RuntimeException) e;
     }
+  }
+
+  private static UnifiedJedis connect(StoreSpec.Redis redis) {
+    return redis.cluster()
+        ? RedisClusterClient.create(redis.nodes())
+        : RedisClient.create(redis.nodes().iterator().next());
+  }
+
+  /**
+   * The pool of a PostgreSQL store. Every payment holds one connection while it runs (its
+   * transaction), so the pool has one for each payment the server runs at once and two more for
+   * the ledger's readers: a payment never waits for the pool, only for the database.
+   */
+  private static HikariDataSource pool(PostgresUrl url, int maxConcurrentPayments) {
+    HikariConfig config = new HikariConfig();
+    // The driver's data source, not a URL: the password never reaches a string a message could show.
+    config.setDataSource(url.dataSource(CONNECT_TIMEOUT_SECONDS, SOCKET_TIMEOUT_SECONDS));
+    config.setPoolName("demo-" + url.applicationName());
+    config.setMaximumPoolSize(maxConcurrentPayments + 2);
+    // Opened as payments need them, so idle servers leave the database's connections to others.
+    config.setMinimumIdle(2);
+    config.setConnectionTimeout(DATABASE_WAIT.toMillis());
+    return new HikariDataSource(config);
+  }
+
+  private static IllegalStateException unreachable(StoreSpec spec, Exception e) {
+    // The driver's messages name the host and the user, never the password.
+    return new IllegalStateException("cannot use the store, " + spec + ": " + e.getMessage(), e);
   }
 
   private void context(String path, HttpHandler handler) {
@@ -165,6 +231,7 @@ public final class DemoServer implements AutoCloseable {
    *
    * @throws IOException if the port cannot be bound
    * @throws IllegalArgumentException if the store cannot be understood
+   * @throws IllegalStateException if the PostgreSQL store cannot be reached or its tables created
    */
   public static DemoServer start(Options options) throws IOException {
     return new DemoServer(Objects.requireNonNull(options, "options"));
@@ -180,10 +247,16 @@ public final class DemoServer implements AutoCloseable {
     return URI.create("http://127.0.0.1:" + port());
   }
 
-  /** Counts of what this server did so far. */
+  /** Counts of what this server did so far; {@code GET /stats} answers them as JSON. */
   public Stats stats() {
-    return new Stats(payments.executions(), ledger.repeatsRefused(), failedBefore.get(), droppedAfter.get(),
-        storeUnavailable.get(), busy.get(), timeouts.cut(), refused.get());
+    return new Stats(payments.executions(), payments.ledgerAccepted(), payments.staleRefused(),
+        payments.repeatsRefused(), failedBefore.get(), droppedAfter.get(), storeUnavailable.get(), busy.get(),
+        timeouts.cut(), refused.get(), inProgress.get(), paymentErrors.get(), paymentsInFlight(), payments.running());
+  }
+
+  /** Where the records and the ledger are, without a password: {@code memory store}, a URL. */
+  String storeDescription() {
+    return description;
   }
 
   /** Payments running now (in the idempotency layer or the payment code). */
@@ -197,10 +270,15 @@ public final class DemoServer implements AutoCloseable {
   }
 
   /**
-   * What a server did.
+   * What a server did. The counts are this process's, from its start.
    *
-   * @param executions payments that ran the business code
-   * @param repeatsRefused payments the ledger refused as a second one for the same action
+   * @param executions runs of the payment code that reached the ledger and got its answer
+   * @param ledgerAccepted payments the ledger recorded (with PostgreSQL: inserted in the payment's
+   *     transaction; one that then rolled back took its row with it)
+   * @param staleRefused ledger writes refused for a fencing token lower than one the ledger had
+   *     seen for the action: a claim that was taken over; the attempt is answered 503
+   * @param repeatsRefused ledger writes refused as a second payment for the same action (the
+   *     ledger's unique key), answered with the first payment
    * @param failedBefore requests answered 503 by the fail-before fault
    * @param droppedAfter answers dropped by the drop-after fault
    * @param storeUnavailable 503 answers because the idempotency store could not be reached
@@ -209,12 +287,18 @@ public final class DemoServer implements AutoCloseable {
    * @param slowClients connections closed because a client missed a deadline: sent its request,
    *     or read its answer, too slowly
    * @param refused connections closed unanswered because every thread was busy
+   * @param inProgress payment requests answered 409: their action's first request still ran
+   * @param paymentErrors payment requests answered 500: the payment code threw (its ledger failed)
+   * @param paymentsInFlight payment requests being worked on now
+   * @param paymentsRunning payments in the payment code now, between a valid request and the
+   *     ledger's answer
    */
   public record Stats(
-      long executions, long repeatsRefused, long failedBefore, long droppedAfter, long storeUnavailable,
-      long busy, long slowClients, long refused) {}
+      long executions, long ledgerAccepted, long staleRefused, long repeatsRefused, long failedBefore,
+      long droppedAfter, long storeUnavailable, long busy, long slowClients, long refused, long inProgress,
+      long paymentErrors, long paymentsInFlight, long paymentsRunning) {}
 
-  /** Stops at once: open connections are closed, the Redis client (if any) too. */
+  /** Stops at once: open connections are closed, the Redis client or the database pool (if any) too. */
   @Override
   public void close() {
     http.stop(0);
@@ -222,6 +306,7 @@ public final class DemoServer implements AutoCloseable {
     timeouts.close();
     ledger.close();
     if (jedis != null) jedis.close();
+    if (pool != null) pool.close();
   }
 
   private void paymentsWithFaults(HttpExchange exchange, IdempotentExchangeHandler idempotent, Options options)
@@ -259,7 +344,9 @@ public final class DemoServer implements AutoCloseable {
       return;
     }
     HttpResponseView answer = idempotent.answer(exchange);
-    if (answer.status() == 503) storeUnavailable.incrementAndGet();
+    if (isProblem(answer, ProblemType.STORE_UNAVAILABLE)) storeUnavailable.incrementAndGet();
+    if (isProblem(answer, ProblemType.REQUEST_IN_PROGRESS)) inProgress.incrementAndGet();
+    if (answer.status() == 500) paymentErrors.incrementAndGet();
     boolean ranNow = answer.status() == 201 && answer.headerValues(IdempotencyHeaders.IDEMPOTENT_REPLAYED).isEmpty();
     if (ranNow && options.random.nextDouble() < options.dropAfter) {
       // Closing an exchange that sent no status closes its connection: the client reads the
@@ -268,6 +355,26 @@ public final class DemoServer implements AutoCloseable {
       return;
     }
     IdempotentExchangeHandler.send(exchange, answer);
+  }
+
+  private static boolean isProblem(HttpResponseView answer, ProblemType type) {
+    return answer.status() == type.status()
+        && new String(answer.body(), StandardCharsets.UTF_8).contains("\"" + type.uri() + "\"");
+  }
+
+  private void stats(HttpExchange exchange, ObjectMapper json) throws IOException {
+    try (exchange) {
+      if (!"/stats".equals(exchange.getRequestURI().getPath())) {
+        Http.sendProblem(exchange, 404, "Not Found", "no such resource");
+        return;
+      }
+      if (!"GET".equals(exchange.getRequestMethod()) && !"HEAD".equals(exchange.getRequestMethod())) {
+        exchange.getResponseHeaders().set("Allow", "GET, HEAD");
+        Http.sendProblem(exchange, 405, "Method Not Allowed", "the counts are read with GET");
+        return;
+      }
+      Http.sendJson(exchange, 200, json.writeValueAsBytes(stats()));
+    }
   }
 
   private static void health(HttpExchange exchange) throws IOException {
@@ -288,52 +395,6 @@ public final class DemoServer implements AutoCloseable {
           refused.incrementAndGet();
           throw new RejectedExecutionException("all " + THREADS + " threads are busy");
         });
-  }
-
-  /** Where the idempotency records and the ledger live. */
-  private record StoreSpec(String kind, Set<HostAndPort> nodes) {
-    static StoreSpec parse(String store) {
-      if ("memory".equals(store)) return new StoreSpec("memory", Set.of());
-      for (String kind : List.of("redis", "redis-cluster")) {
-        String prefix = kind + "://";
-        if (store.startsWith(prefix)) {
-          Set<HostAndPort> nodes = new LinkedHashSet<>();
-          for (String node : store.substring(prefix.length()).split(",")) nodes.add(hostAndPort(store, node));
-          if ("redis".equals(kind) && nodes.size() != 1) {
-            throw new IllegalArgumentException("redis:// takes one HOST:PORT, not " + nodes.size() + ": " + store);
-          }
-          return new StoreSpec(kind, nodes);
-        }
-      }
-      throw new IllegalArgumentException(
-          "store is memory, redis://HOST:PORT or redis-cluster://HOST:PORT[,HOST:PORT...], not " + store);
-    }
-
-    private static HostAndPort hostAndPort(String store, String node) {
-      int colon = node.lastIndexOf(':');
-      if (colon <= 0 || colon == node.length() - 1) {
-        throw new IllegalArgumentException("expected HOST:PORT, not \"" + node + "\" in " + store);
-      }
-      try {
-        int port = Integer.parseInt(node.substring(colon + 1));
-        if (port < 1 || port > 65535) throw new NumberFormatException();
-        return new HostAndPort(node.substring(0, colon), port);
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("not a port in \"" + node + "\" of " + store);
-      }
-    }
-
-    /** A new Redis client, or null for the memory store. */
-    UnifiedJedis connect() {
-      switch (kind) {
-        case "redis":
-          return RedisClient.create(nodes.iterator().next());
-        case "redis-cluster":
-          return RedisClusterClient.create(nodes);
-        default:
-          return null;
-      }
-    }
   }
 
   /**
@@ -419,8 +480,10 @@ public final class DemoServer implements AutoCloseable {
 
       /**
        * Where records and ledger live: {@code memory} (the default, this process only), {@code
-       * redis://HOST:PORT} or {@code redis-cluster://HOST:PORT[,HOST:PORT...]} (shared by every
-       * server that uses it). Checked when the server starts.
+       * redis://HOST:PORT}, {@code redis-cluster://HOST:PORT[,HOST:PORT...]} or {@code
+       * jdbc:postgresql://HOST[:PORT]/DATABASE[?user=U&password=P&ApplicationName=A]} (shared by
+       * every server that uses it; PostgreSQL's tables are created if missing). Checked when the
+       * server starts; the password is never shown.
        */
       public Builder store(String store) {
         this.store = Objects.requireNonNull(store, "store");

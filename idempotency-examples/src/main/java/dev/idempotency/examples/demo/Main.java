@@ -14,15 +14,17 @@ import java.util.concurrent.CountDownLatch;
  * demo.
  *
  * <ul>
- *   <li>{@code server [--port N] [--store memory|redis://HOST:PORT|redis-cluster://HOST:PORT,...]
+ *   <li>{@code server [--port N] [--store memory|redis://HOST:PORT|redis-cluster://HOST:PORT,...|
+ *       jdbc:postgresql://HOST:PORT/DB?user=U&password=P]}
  *       [--processing-delay MS] [--fail-before RATE] [--drop-after RATE]
  *       [--max-concurrent-payments N] [--read-timeout MS]}: serves the payments API and prints
  *       {@code listening on http://127.0.0.1:PORT} once it accepts connections.
  *   <li>{@code client --url URL --actions N --concurrency C [--account A] [--token T]}: runs N
  *       payment actions and prints a summary; exit status 0 only if every action ended with a
  *       confirmed payment.
- *   <li>{@code demo [--actions N] [--concurrency C]}: a server with faults and a client in this
- *       process; prints a summary table; exit status 1 on any duplicate or lost payment.
+ *   <li>{@code demo [--actions N] [--concurrency C] [--store ...]}: a server with faults (the
+ *       memory store by default) and a client in this process; prints a summary table; exit status
+ *       1 on any duplicate or lost payment.
  * </ul>
  *
  * <p>Exit status 2 means the command line was wrong.
@@ -34,8 +36,10 @@ public final class Main {
 
   private static final String USAGE_TEXT = String.join("\n",
       "usage: java -jar idempotency-demo.jar [command] [options]",
-      "  demo   [--actions N] [--concurrency C]      (the default) server with faults + client, in this process",
-      "  server [--port N] [--store memory|redis://HOST:PORT|redis-cluster://HOST:PORT[,HOST:PORT...]]",
+      "  demo   [--actions N] [--concurrency C] [--store STORE]",
+      "         (the default) server with faults + client, in this process; STORE as for server",
+      "  server [--port N] [--store memory|redis://HOST:PORT|redis-cluster://HOST:PORT[,HOST:PORT...]",
+      "                             |jdbc:postgresql://HOST[:PORT]/DB[?user=U&password=P&ApplicationName=A]]",
       "         [--processing-delay MS] [--fail-before RATE] [--drop-after RATE]",
       "         [--max-concurrent-payments N] [--read-timeout MS]",
       "  client --url URL --actions N --concurrency C [--account A] [--token T]");
@@ -60,7 +64,7 @@ public final class Main {
         case "client":
           return client(options(rest, Set.of("url", "actions", "concurrency", "account", "token")), out);
         case "demo":
-          return demo(options(rest, Set.of("actions", "concurrency")), out, err);
+          return demo(options(rest, Set.of("actions", "concurrency", "store")), out, err);
         case "help":
         case "-h":
           out.println(USAGE_TEXT);
@@ -139,6 +143,7 @@ public final class Main {
     DemoRun.Result result = DemoRun.run(
         intOption(o, "actions", DemoRun.DEFAULT_ACTIONS, 1),
         intOption(o, "concurrency", DemoRun.DEFAULT_CONCURRENCY, 1),
+        o.getOrDefault("store", "memory"),
         out, err);
     return result.exactlyOnce() ? OK : FAILED;
   }

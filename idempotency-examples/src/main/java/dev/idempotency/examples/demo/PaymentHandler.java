@@ -12,14 +12,17 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
  * The business code of {@code POST /payments}: validates the payment, takes its processing time,
- * records it in the ledger and answers 201 with the payment. It knows nothing of retries; the
- * {@link IdempotentExchangeHandler} in front of it makes sure it runs once per action.
+ * records it in the ledger under its claim's fencing token and answers 201 with the payment. It
+ * knows nothing of retries; the {@link IdempotentExchangeHandler} in front of it makes sure it runs
+ * once per action, and the ledger refuses the late write of a claim that was taken over: that
+ * attempt is answered 503, "lost its claim", and its retry gets the newer owner's answer.
  */
 final class PaymentHandler implements HttpHandler {
   // Accounts appear in URLs and Redis keys: a small safe alphabet keeps both simple.
@@ -28,12 +31,18 @@ final class PaymentHandler implements HttpHandler {
   private static final Pattern CURRENCY = Pattern.compile("[A-Z]{3}");
   // A trillion cents: far above any demo payment, far below where a long or a JS number strains.
   private static final long MAX_AMOUNT_CENTS = 1_000_000_000_000L;
+  // The newer owner of a lost claim is running or done: a second is time enough for a demo payment.
+  private static final String STALE_RETRY_AFTER = "1";
 
   private final ObjectMapper json;
   private final Ledger ledger;
   private final Duration processingDelay;
   private final Function<HttpExchange, String> scope;
   private final AtomicLong executions = new AtomicLong();
+  private final AtomicLong accepted = new AtomicLong();
+  private final AtomicLong refusedStale = new AtomicLong();
+  private final AtomicLong refusedRepeat = new AtomicLong();
+  private final AtomicInteger running = new AtomicInteger();
 
   /** A handler whose ledger scopes callers as {@link IdempotentExchangeHandler} does by default. */
   PaymentHandler(ObjectMapper json, Ledger ledger, Duration processingDelay) {
@@ -51,9 +60,29 @@ final class PaymentHandler implements HttpHandler {
     this.scope = scope;
   }
 
-  /** How many payments this handler executed (each one ran the business code). */
+  /** Runs of the payment code that reached the ledger and got its answer, whichever it was. */
   long executions() {
     return executions.get();
+  }
+
+  /** Payments the ledger recorded. */
+  long ledgerAccepted() {
+    return accepted.get();
+  }
+
+  /** Writes the ledger refused for a fencing token lower than one it had seen for the action. */
+  long staleRefused() {
+    return refusedStale.get();
+  }
+
+  /** Writes the ledger refused because the action had a payment already (its unique key). */
+  long repeatsRefused() {
+    return refusedRepeat.get();
+  }
+
+  /** Payments in the payment code now: from a valid request until the ledger's answer. */
+  int running() {
+    return running.get();
   }
 
   @Override
@@ -71,14 +100,36 @@ final class PaymentHandler implements HttpHandler {
     }
     Payment request = (Payment) parsed;
 
-    pause(processingDelay);
-    Payment payment = new Payment(
-        UUID.randomUUID().toString(), request.account(), request.amountCents(), request.currency());
-    String key = IdempotencyKey.parseHeader(
-        exchange.getRequestHeaders().getFirst(IdempotencyHeaders.IDEMPOTENCY_KEY)).value();
-    Payment stands = ledger.record(scope.apply(exchange), key, payment);
+    Ledger.Outcome outcome;
+    running.incrementAndGet();
+    try {
+      pause(processingDelay);
+      Payment payment = new Payment(
+          UUID.randomUUID().toString(), request.account(), request.amountCents(), request.currency());
+      String key = IdempotencyKey.parseHeader(
+          exchange.getRequestHeaders().getFirst(IdempotencyHeaders.IDEMPOTENCY_KEY)).value();
+      // The claim's fencing token goes with the write: the ledger refuses it if a newer claim wrote.
+      outcome = ledger.record(scope.apply(exchange), key, IdempotentExchangeHandler.claim(exchange), payment);
+    } finally {
+      running.decrementAndGet();
+    }
     executions.incrementAndGet();
-    Http.sendJson(exchange, 201, json.writeValueAsBytes(stands));
+    if (outcome instanceof Ledger.Outcome.Accepted accepted) {
+      this.accepted.incrementAndGet();
+      Http.sendJson(exchange, 201, json.writeValueAsBytes(accepted.payment()));
+    } else if (outcome instanceof Ledger.Outcome.RefusedRepeat repeat) {
+      // The action is paid already: answer with that payment, as a payments table with a unique
+      // key on the action would.
+      refusedRepeat.incrementAndGet();
+      Http.sendJson(exchange, 201, json.writeValueAsBytes(repeat.first()));
+    } else {
+      // This claim was taken over: a newer owner paid, or will. 5xx, so the layer stores nothing,
+      // and the retry finds the newer owner's answer (or its claim in progress).
+      refusedStale.incrementAndGet();
+      exchange.getResponseHeaders().set("Retry-After", STALE_RETRY_AFTER);
+      Http.sendProblem(exchange, 503, "Service Unavailable", "this attempt lost its claim to a newer one;"
+          + " retry with the same key to get that one's answer");
+    }
   }
 
   /** The payment asked for (its id empty), or a String saying what is wrong with the body. */

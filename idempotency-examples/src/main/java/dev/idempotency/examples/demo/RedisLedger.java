@@ -2,30 +2,37 @@ package dev.idempotency.examples.demo;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.idempotency.server.Claim;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 import redis.clients.jedis.UnifiedJedis;
 
 /**
  * A {@link Ledger} in Redis, next to the idempotency records, so that every server process that
- * uses the same Redis (standalone or Cluster) shares one ledger. Per account, a list of payments
- * and a hash from action to payment, under one hash tag so that a Cluster keeps both in one slot
- * and one script updates them atomically.
+ * uses the same Redis (standalone or Cluster) shares one ledger. Per account, a list of payments,
+ * a hash from action to payment and a hash from action to the highest fencing token seen, under
+ * one hash tag so that a Cluster keeps the three in one slot and one script checks and updates
+ * them atomically.
  */
 final class RedisLedger implements Ledger {
-  // KEYS[1]: the account's hash of actions, KEYS[2]: its list of payments.
-  // ARGV[1]: the action, ARGV[2]: the payment as JSON. Returns the payment recorded before, or nil.
+  // KEYS[1]: the account's hash of actions, KEYS[2]: its list of payments, KEYS[3]: its hash of
+  // the highest fencing token per action. ARGV[1]: the action, ARGV[2]: the writer's fencing token
+  // (decimal), ARGV[3]: the payment as JSON. Returns {0} refused stale, {1, first payment} refused
+  // repeat, {2} accepted. Tokens are microseconds of the Redis clock, about 1.8e15 today: a Lua
+  // number (a double) holds them exactly up to 2^53, some two centuries away.
   private static final String RECORD =
-      "local before = redis.call('HGET', KEYS[1], ARGV[1]) "
-          + "if before then return before end "
-          + "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) "
-          + "redis.call('RPUSH', KEYS[2], ARGV[2]) "
-          + "return nil";
+      "local token = tonumber(ARGV[2]) "
+          + "local highest = tonumber(redis.call('HGET', KEYS[3], ARGV[1])) "
+          + "if highest and token < highest then return {0} end "
+          + "if not highest or token > highest then redis.call('HSET', KEYS[3], ARGV[1], ARGV[2]) end "
+          + "local first = redis.call('HGET', KEYS[1], ARGV[1]) "
+          + "if first then return {1, first} end "
+          + "redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) "
+          + "redis.call('RPUSH', KEYS[2], ARGV[3]) "
+          + "return {2}";
 
   private final UnifiedJedis jedis;
   private final ObjectMapper json;
-  private final AtomicLong repeatsRefused = new AtomicLong();
 
   RedisLedger(UnifiedJedis jedis, ObjectMapper json) {
     this.jedis = jedis;
@@ -33,14 +40,16 @@ final class RedisLedger implements Ledger {
   }
 
   @Override
-  public Payment record(String scope, String key, Payment payment) {
+  public Outcome record(String scope, String key, Claim claim, Payment payment) {
     String account = payment.account();
-    Object before = jedis.eval(
-        RECORD, List.of(actionsKey(account), paymentsKey(account)),
-        List.of(Ledger.actionId(scope, key), write(payment)));
-    if (before == null) return payment;
-    repeatsRefused.incrementAndGet();
-    return read(before.toString());
+    Object answer = jedis.eval(
+        RECORD, List.of(actionsKey(account), paymentsKey(account), tokensKey(account)),
+        List.of(Ledger.actionId(scope, key), Long.toString(claim.fencingToken()), write(payment)));
+    List<?> reply = (List<?>) answer;
+    long code = (Long) reply.get(0);
+    if (code == 0) return new Outcome.RefusedStale();
+    if (code == 1) return new Outcome.RefusedRepeat(read(reply.get(1).toString()));
+    return new Outcome.Accepted(payment);
   }
 
   @Override
@@ -48,11 +57,6 @@ final class RedisLedger implements Ledger {
     List<Payment> payments = new ArrayList<>();
     for (String entry : jedis.lrange(paymentsKey(account), 0, -1)) payments.add(read(entry));
     return payments;
-  }
-
-  @Override
-  public long repeatsRefused() {
-    return repeatsRefused.get();
   }
 
   @Override
@@ -67,6 +71,10 @@ final class RedisLedger implements Ledger {
 
   private static String paymentsKey(String account) {
     return "demo:ledger:{" + account + "}:payments";
+  }
+
+  private static String tokensKey(String account) {
+    return "demo:ledger:{" + account + "}:tokens";
   }
 
   private String write(Payment payment) {

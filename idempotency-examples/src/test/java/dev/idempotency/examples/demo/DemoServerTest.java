@@ -112,6 +112,32 @@ class DemoServerTest {
   }
 
   @Test
+  void statsCountsWhatThisProcessDidAsJson() throws Exception {
+    String key = UUID.randomUUID().toString();
+    post(key, "alice", PAYMENT);
+    post(key, "alice", PAYMENT); // a replay: the payment code does not run
+
+    HttpResponse<String> stats = get("/stats");
+    assertThat(stats.statusCode()).isEqualTo(200);
+    assertThat(stats.headers().firstValue("Content-Type")).hasValue("application/json");
+    JsonNode counts = json.readTree(stats.body());
+    assertThat(counts.get("executions").asLong()).isEqualTo(1);
+    assertThat(counts.get("ledgerAccepted").asLong()).isEqualTo(1);
+    assertThat(counts.get("staleRefused").asLong()).isZero();
+    assertThat(counts.get("repeatsRefused").asLong()).isZero();
+    assertThat(counts.get("paymentsRunning").asLong()).isZero();
+    // The gauges may still count the replay's slot: it is freed after its answer went out.
+    assertThat(json.treeToValue(counts, DemoServer.Stats.class)).usingRecursiveComparison()
+        .ignoringFields("paymentsInFlight").isEqualTo(server.stats());
+
+    HttpResponse<String> post = http.send(HttpRequest.newBuilder(server.baseUri().resolve("/stats"))
+        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(post.statusCode()).isEqualTo(405);
+    assertThat(post.headers().firstValue("Allow")).hasValue("GET, HEAD");
+    assertThat(get("/stats/more").statusCode()).isEqualTo(404);
+  }
+
+  @Test
   void theKeyIsRequired() throws Exception {
     HttpResponse<String> missing = post(null, "alice", PAYMENT);
 

@@ -48,20 +48,21 @@ final class EndToEnd {
 
   /** Sums the servers' counts. */
   static DemoServer.Stats total(List<DemoServer> servers) {
-    long executions = 0, refused = 0, failedBefore = 0, dropped = 0, unavailable = 0, busy = 0, slow = 0,
-        connectionsRefused = 0;
-    for (DemoServer s : servers) {
-      DemoServer.Stats st = s.stats();
-      executions += st.executions();
-      refused += st.repeatsRefused();
-      failedBefore += st.failedBefore();
-      dropped += st.droppedAfter();
-      unavailable += st.storeUnavailable();
-      busy += st.busy();
-      slow += st.slowClients();
-      connectionsRefused += st.refused();
+    List<DemoServer.Stats> stats = new ArrayList<>();
+    for (DemoServer s : servers) stats.add(s.stats());
+    return sum(stats);
+  }
+
+  /** The sum of {@code stats}, field by field. */
+  static DemoServer.Stats sum(List<DemoServer.Stats> stats) {
+    long[] t = new long[14];
+    for (DemoServer.Stats s : stats) {
+      long[] v = {s.executions(), s.ledgerAccepted(), s.staleRefused(), s.repeatsRefused(), s.failedBefore(),
+          s.droppedAfter(), s.storeUnavailable(), s.busy(), s.slowClients(), s.refused(), s.inProgress(),
+          s.paymentErrors(), s.paymentsInFlight(), s.paymentsRunning()};
+      for (int i = 0; i < t.length; i++) t[i] += v[i];
     }
-    return new DemoServer.Stats(executions, refused, failedBefore, dropped, unavailable, busy, slow, connectionsRefused);
+    return new DemoServer.Stats(t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11], t[12], t[13]);
   }
 
   /**
@@ -88,10 +89,12 @@ final class EndToEnd {
 
   static void report(String name, DemoClient.Summary c, DemoServer.Stats s, LedgerCheck l) {
     System.out.printf("%s: actions=%d attempts=%d noAnswers=%d retries=%d replays=%d inProgressStops=%d gaveUpStops=%d"
-            + " failures=%d | server: executions=%d failedBefore=%d droppedAfter=%d storeUnavailable=%d"
-            + " repeatsRefusedByLedger=%d | ledger: payments=%d duplicates=%d lost=%d%n",
+            + " failures=%d | server: executions=%d failedBefore=%d droppedAfter=%d storeUnavailable=%d inProgress=%d"
+            + " paymentErrors=%d ledgerAccepted=%d staleRefused=%d repeatsRefused=%d | ledger: payments=%d"
+            + " duplicates=%d lost=%d%n",
         name, c.actions(), c.attempts(), c.noAnswers(), c.retries(), c.replays(), c.inProgressStops(), c.unknownStops(),
-        c.failures(), s.executions(), s.failedBefore(), s.droppedAfter(), s.storeUnavailable(),
-        s.repeatsRefused(), l.payments(), l.duplicates(), l.lost());
+        c.failures(), s.executions(), s.failedBefore(), s.droppedAfter(), s.storeUnavailable(), s.inProgress(),
+        s.paymentErrors(), s.ledgerAccepted(), s.staleRefused(), s.repeatsRefused(), l.payments(), l.duplicates(),
+        l.lost());
   }
 }
