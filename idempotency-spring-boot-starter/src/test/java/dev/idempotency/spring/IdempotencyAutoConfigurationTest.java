@@ -154,6 +154,15 @@ class IdempotencyAutoConfigurationTest {
           assertThat(context.getBeansOfType(IdempotencyGuard.class)).containsOnlyKeys("ownGuard");
           assertThat(context).hasSingleBean(IdempotencyHttpLayer.class);
         });
+    IdempotencyHttpLayer ownLayer =
+        IdempotencyHttpLayer.builder(IdempotencyGuard.builder().store(own).build()).requireUuidKeys(true).build();
+    FilterRegistrationBean<IdempotencyFilter> ownFilter = new FilterRegistrationBean<>(new IdempotencyFilter(ownLayer));
+    web.withBean(IdempotencyHttpLayer.class, () -> ownLayer)
+        .withBean(IdempotencyAutoConfiguration.FILTER_REGISTRATION, FilterRegistrationBean.class, () -> ownFilter)
+        .run(context -> {
+          assertThat(context.getBean(IdempotencyHttpLayer.class)).isSameAs(ownLayer);
+          assertThat(registration(context)).isSameAs(ownFilter);
+        });
   }
 
   @Test
