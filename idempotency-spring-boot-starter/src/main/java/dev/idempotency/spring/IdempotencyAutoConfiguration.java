@@ -21,6 +21,8 @@ import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
+import org.springframework.core.io.ResourceLoader;
+import org.springframework.util.ClassUtils;
 
 /**
  * The guard, its store, the HTTP layer and the servlet filter, from {@link IdempotencyProperties}.
@@ -86,8 +88,9 @@ public class IdempotencyAutoConfiguration {
     }
   }
 
+  // RedisClient and RedisClusterClient, which the store and this client use, came with Jedis 7.2.
   @Configuration(proxyBeanMethods = false)
-  @ConditionalOnClass(name = "redis.clients.jedis.UnifiedJedis")
+  @ConditionalOnClass(name = "redis.clients.jedis.RedisClient")
   @ConditionalOnProperty(prefix = "idempotency.store", name = "type", havingValue = "redis")
   @ConditionalOnMissingBean(IdempotencyStore.class)
   static class RedisStore {
@@ -106,14 +109,20 @@ public class IdempotencyAutoConfiguration {
   }
 
   @Configuration(proxyBeanMethods = false)
-  @ConditionalOnMissingClass("redis.clients.jedis.UnifiedJedis")
+  @ConditionalOnMissingClass("redis.clients.jedis.RedisClient")
   @ConditionalOnProperty(prefix = "idempotency.store", name = "type", havingValue = "redis")
   @ConditionalOnMissingBean(IdempotencyStore.class)
   static class NoJedis {
     @Bean
-    IdempotencyStore idempotencyStore() {
-      throw new IllegalStateException(
-          "idempotency.store.type=redis needs Jedis on the class path: add the dependency redis.clients:jedis");
+    IdempotencyStore idempotencyStore(ResourceLoader resources) {
+      // The application's class loader, as the conditions saw it.
+      boolean olderJedis = ClassUtils.isPresent("redis.clients.jedis.UnifiedJedis", resources.getClassLoader());
+      throw new IllegalStateException(olderJedis
+          ? "idempotency.store.type=redis needs Jedis 7.2 or later (RedisClient), and the class path has an"
+              + " older one; Spring Boot 4.0 manages Jedis 7.0: set the version of redis.clients:jedis"
+              + " (jedis.version with spring-boot-starter-parent)"
+          : "idempotency.store.type=redis needs Jedis 7.2 or later on the class path: add the dependency"
+              + " redis.clients:jedis");
     }
   }
 

@@ -133,6 +133,11 @@ class IdempotencyAutoConfigurationTest {
     web.withClassLoader(new FilteredClassLoader("redis.clients.jedis"))
         .withPropertyValues("idempotency.store.type=redis", "idempotency.store.redis.url=redis://127.0.0.1:6379")
         .run(context -> assertThat(failure(context)).contains("add the dependency redis.clients:jedis"));
+    // Jedis before 7.2 (Spring Boot 4.0.7 manages 7.0.0) has UnifiedJedis but no RedisClient.
+    web.withClassLoader(new FilteredClassLoader("redis.clients.jedis.RedisClient", "redis.clients.jedis.RedisClusterClient"))
+        .withPropertyValues("idempotency.store.type=redis", "idempotency.store.redis.url=redis://127.0.0.1:6379")
+        .run(context -> assertThat(failure(context))
+            .contains("needs Jedis 7.2 or later (RedisClient), and the class path has an older one"));
   }
 
   @Test
