@@ -4,9 +4,10 @@ def xml = new groovy.xml.XmlSlurper()
 def root = xml.parse(new File(reactorRoot, 'pom.xml'))
 def bom = xml.parse(new File(reactorRoot, 'idempotency-bom/pom.xml'))
 
-// Built and tested here, not published to Maven: the examples, the benchmarks, the BOM itself, and
-// the JavaScript client (an npm package whose pom only runs its Node tests).
-def unpublished = ['idempotency-examples', 'idempotency-benchmarks', 'idempotency-bom', 'idempotency-client-js'] as Set
+// Built and tested here, not published to Maven: the examples (the Spring Boot one too), the
+// benchmarks, the BOM itself, and the JavaScript client (an npm package whose pom only runs its Node tests).
+def unpublished = ['idempotency-examples', 'idempotency-examples-spring-boot', 'idempotency-benchmarks',
+    'idempotency-bom', 'idempotency-client-js'] as Set
 def published = (root.modules.module*.text() + root.profiles.profile.modules.module*.text())
     .findAll { !unpublished.contains(it) } as Set
 def managed = bom.dependencyManagement.dependencies.dependency
