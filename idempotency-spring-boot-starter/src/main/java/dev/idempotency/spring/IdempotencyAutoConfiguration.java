@@ -83,8 +83,18 @@ public class IdempotencyAutoConfiguration {
   static class MemoryStore {
     @Bean
     @ConditionalOnMissingBean(IdempotencyStore.class)
-    InMemoryIdempotencyStore idempotencyStore() {
-      return new InMemoryIdempotencyStore();
+    InMemoryIdempotencyStore idempotencyStore(IdempotencyProperties properties) {
+      IdempotencyProperties.Memory memory = properties.getStore().getMemory();
+      InMemoryIdempotencyStore.Builder store = InMemoryIdempotencyStore.builder().maximumSize(memory.getMaximumSize());
+      if (memory.getMaximumSizePerScope() > 0) {
+        if (memory.getMaximumSizePerScope() > memory.getMaximumSize()) {
+          throw new IllegalArgumentException("idempotency.store.memory.maximum-size-per-scope ("
+              + memory.getMaximumSizePerScope() + ") is above idempotency.store.memory.maximum-size ("
+              + memory.getMaximumSize() + ")");
+        }
+        store.maximumSizePerScope(memory.getMaximumSizePerScope());
+      }
+      return store.build();
     }
   }
 

@@ -147,6 +147,8 @@ public class IdempotencyProperties {
     /** The store: memory (this process only), redis, or jdbc (the application's DataSource). */
     private StoreType type = StoreType.MEMORY;
 
+    private final Memory memory = new Memory();
+
     private final Redis redis = new Redis();
 
     private final Jdbc jdbc = new Jdbc();
@@ -159,12 +161,53 @@ public class IdempotencyProperties {
       this.type = Objects.requireNonNull(type, "type");
     }
 
+    public Memory getMemory() {
+      return memory;
+    }
+
     public Redis getRedis() {
       return redis;
     }
 
     public Jdbc getJdbc() {
       return jdbc;
+    }
+  }
+
+  /** {@code idempotency.store.memory.*}. */
+  public static class Memory {
+    /** The most records the memory store holds, claims and completed together. */
+    private int maximumSize = 100_000;
+
+    /**
+     * The most records one scope (one caller: a principal, or the one anonymous scope) holds; a
+     * new key of a scope at its share is answered 503 while the other scopes go on. 0 means a
+     * tenth of maximum-size. An application without authentication has one scope for everyone:
+     * set it to maximum-size there, or the whole service is refused new keys at a tenth.
+     */
+    private int maximumSizePerScope = 0;
+
+    public int getMaximumSize() {
+      return maximumSize;
+    }
+
+    public void setMaximumSize(int maximumSize) {
+      if (maximumSize < 1) {
+        throw new IllegalArgumentException("idempotency.store.memory.maximum-size must be at least 1, not " + maximumSize);
+      }
+      this.maximumSize = maximumSize;
+    }
+
+    public int getMaximumSizePerScope() {
+      return maximumSizePerScope;
+    }
+
+    public void setMaximumSizePerScope(int maximumSizePerScope) {
+      if (maximumSizePerScope < 0) {
+        throw new IllegalArgumentException(
+            "idempotency.store.memory.maximum-size-per-scope must be 0 (a tenth) or more, not " + maximumSizePerScope);
+      }
+      this.maximumSizePerScope = maximumSizePerScope;
     }
   }
 

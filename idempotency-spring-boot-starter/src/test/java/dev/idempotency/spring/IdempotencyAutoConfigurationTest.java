@@ -92,6 +92,25 @@ class IdempotencyAutoConfigurationTest {
   }
 
   @Test
+  void theMemoryStoresBoundAndShareAreBoundAsDocumented() {
+    web.run(context -> {
+      InMemoryIdempotencyStore store = context.getBean(InMemoryIdempotencyStore.class);
+      assertThat(store.maximumSize()).isEqualTo(InMemoryIdempotencyStore.DEFAULT_MAXIMUM_SIZE);
+      assertThat(store.maximumSizePerScope()).isEqualTo(InMemoryIdempotencyStore.DEFAULT_MAXIMUM_SIZE / 10);
+    });
+    web.withPropertyValues("idempotency.store.memory.maximum-size=5000")
+        .run(context -> assertThat(context.getBean(InMemoryIdempotencyStore.class).maximumSizePerScope()).isEqualTo(500));
+    // An application without login: one scope for every caller, so no share.
+    web.withPropertyValues("idempotency.store.memory.maximum-size=5000", "idempotency.store.memory.maximum-size-per-scope=5000")
+        .run(context -> assertThat(context.getBean(InMemoryIdempotencyStore.class).maximumSizePerScope()).isEqualTo(5000));
+    web.withPropertyValues("idempotency.store.memory.maximum-size=5000", "idempotency.store.memory.maximum-size-per-scope=6000")
+        .run(context -> assertThat(failure(context))
+            .contains("idempotency.store.memory.maximum-size-per-scope (6000) is above idempotency.store.memory.maximum-size (5000)"));
+    web.withPropertyValues("idempotency.store.memory.maximum-size=0")
+        .run(context -> assertThat(failure(context)).contains("idempotency.store.memory.maximum-size must be at least 1, not 0"));
+  }
+
+  @Test
   void anInProgressStatusOtherThan409Or425FailsTheStart() {
     web.withPropertyValues("idempotency.in-progress-status=500")
         .run(context -> assertThat(failure(context)).contains("idempotency.in-progress-status is 409 or 425, not 500"));
@@ -236,7 +255,10 @@ class IdempotencyAutoConfigurationTest {
         .containsEntry("idempotency.max-body-size", "\"1MB\"")
         .containsEntry("idempotency.store.redis.key-prefix", "\"idem:\"")
         .containsEntry("idempotency.store.jdbc.table-name", "\"idempotency_records\"")
-        .containsEntry("idempotency.store.jdbc.create-schema", "false");
+        .containsEntry("idempotency.store.jdbc.create-schema", "false")
+        .containsEntry("idempotency.store.memory.maximum-size", "100000")
+        .containsEntry("idempotency.store.memory.maximum-size-per-scope", "0");
+    assertThat(100_000).isEqualTo(InMemoryIdempotencyStore.DEFAULT_MAXIMUM_SIZE);
     // The documented defaults are the core's own.
     assertThat(Duration.parse("PT30S")).isEqualTo(IdempotencyGuard.DEFAULT_LEASE_TTL);
     assertThat(Duration.parse("PT24H")).isEqualTo(IdempotencyGuard.DEFAULT_RETENTION);
