@@ -1,6 +1,8 @@
 package dev.idempotency.benchmarks;
 
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.idempotency.server.jdbc.PostgresServerFixture;
+import dev.idempotency.server.jdbc.PostgresServerProcess;
 import dev.idempotency.server.redis.RedisServerFixture;
 import dev.idempotency.server.redis.RedisServerProcess;
 import java.io.BufferedReader;
@@ -40,8 +42,9 @@ import org.openjdk.jmh.util.ListStatistics;
  *
  * <p>Options: {@code --out=DIR} (where the two files go; default the working directory),
  * {@code --notes=FILE} (hand-written "what remains and why", copied into BENCHMARKS.md),
- * {@code --only=memory,redis,client,e2e,footprint} (a subset, for iterating; writes no files
- * unless {@code --write} is given too), {@code --prof=gc} (any JMH profiler, for investigating).
+ * {@code --only=memory,redis,client,e2e,postgres,footprint} (a subset, for iterating; writes no files
+ * unless {@code --write} is given too), {@code --prof=gc} (any JMH profiler, with its options after a
+ * colon as JMH's {@code -prof} takes them, for investigating).
  */
 public final class BenchmarkDriver {
 
@@ -111,14 +114,17 @@ public final class BenchmarkDriver {
       // (Prewarm: 10,000 Redis calls or client POSTs, 15,000 end-to-end requests, 100,000
       // replays; for Redis, end to end and the replays, then until the compiler has been idle
       // for a second; each bounded in time), then JMH's timed warmup. One round each: the
-      // five-minute budget has no room for a second.
+      // six-minute budget has no room for a second.
       // Paired too (see Pairs): single shots of PAIR_BATCH blocks per side and thread.
       new Group("redis", RedisBenchmarks.class, List.of(1, 16), 1, 5, 15, null, RedisBenchmarks.PAIR_BATCH),
       new Group("client", ClientBenchmarks.class, List.of(1), 1, 5, 15, null, ClientBenchmarks.PAIR_BATCH),
       // Paired, like the memory rows: one fork per store runs both servers, single shots of
       // PAIR_BATCH invocations of PAIR_BLOCK payments per side and thread (about a second).
       new Group("e2e", EndToEndBenchmarks.class, List.of(EndToEndBenchmarks.LOAD_THREADS), 1, 6, 10,
-          null, EndToEndBenchmarks.PAIR_BATCH));
+          null, EndToEndBenchmarks.PAIR_BATCH),
+      // Paired (see Pairs): single shots of PAIR_BATCH blocks per side; a fork per pair, after
+      // Prewarm (3,000 calls, then until the compiler has been idle for a second).
+      new Group("postgres", PostgresBenchmarks.class, List.of(1), 1, 5, 15, null, PostgresBenchmarks.PAIR_BATCH));
 
   static final List<Row> ROWS = List.of(
       new Row("memory-new-1t", "memory-new", "Memory guard, new key",
@@ -169,7 +175,30 @@ public final class BenchmarkDriver {
           "the same with DemoServer on redis:// (store and ledger in Redis), against the handler with "
               + "its Redis ledger and no guard",
           "EndToEndBenchmarks.redisPair:guard", "EndToEndBenchmarks.redisPair:baseline",
-          EndToEndBenchmarks.LOAD_THREADS, Better.HIGHER, null));
+          EndToEndBenchmarks.LOAD_THREADS, Better.HIGHER, null),
+      new Row("postgres-tx-new-1t", "postgres", "PostgreSQL transactional guard, new key",
+          "TransactionalIdempotencyGuard.run (DataSource mode, HikariCP) whose work is one INSERT of the "
+              + "payment on the claim's connection, calls per second, against the same INSERT and its COMMIT "
+              + "without the guard, same pool (the guard's transaction also reads, claims and completes its "
+              + "record: four round trips and the commit against one and the commit)",
+          "PostgresBenchmarks.transactionalNewKeyPair:guard", "PostgresBenchmarks.transactionalNewKeyPair:baseline", 1,
+          Better.HIGHER, new Target(Better.HIGHER, 0.45)),
+      new Row("postgres-tx-replay-1t", "postgres", "PostgreSQL transactional guard, replay",
+          "the same guard on a committed key (the work must not run), calls per second, against one SELECT "
+              + "of the payment by its primary key and a Jackson decode of its receipt, same pool",
+          "PostgresBenchmarks.transactionalReplayPair:guard", "PostgresBenchmarks.transactionalReplayPair:baseline", 1,
+          Better.HIGHER, new Target(Better.HIGHER, 0.9)),
+      new Row("postgres-store-new-1t", "postgres", "PostgreSQL store (lease mode), new key",
+          "IdempotencyGuard over JdbcIdempotencyStore, whose work is the same INSERT and COMMIT on a "
+              + "connection of its own, calls per second, against that INSERT and COMMIT alone (the claim and "
+              + "the complete are a statement each, in autocommit)",
+          "PostgresBenchmarks.storeNewKeyPair:guard", "PostgresBenchmarks.storeNewKeyPair:baseline", 1,
+          Better.HIGHER, null),
+      new Row("postgres-store-replay-1t", "postgres", "PostgreSQL store (lease mode), replay",
+          "the same guard on a completed key, calls per second, against the same SELECT by primary key and "
+              + "decode",
+          "PostgresBenchmarks.storeReplayPair:guard", "PostgresBenchmarks.storeReplayPair:baseline", 1,
+          Better.HIGHER, null));
 
   private BenchmarkDriver() {}
 
@@ -191,34 +220,51 @@ public final class BenchmarkDriver {
     }
     boolean needsRedis = groups.stream().anyMatch(
         g -> g.benchmarks() == RedisBenchmarks.class || g.benchmarks() == EndToEndBenchmarks.class);
+    boolean needsPostgres = groups.stream().anyMatch(g -> g.benchmarks() == PostgresBenchmarks.class);
 
     Map<String, Score> scores = new LinkedHashMap<>();
     Map<String, String> failures = new LinkedHashMap<>();
     RedisServerProcess redis = null;
     String redisVersion = "not started";
+    PostgresServerProcess postgres = null;
+    Servers servers = new Servers(null, null, null);
+    String postgresVersion = "not started";
+    PostgresTableSize tableSize = null;
     try {
       if (needsRedis) {
         redis = RedisServerFixture.newStandalone();
         redisVersion = redis.version() + " (" + RedisServerFixture.binarySource() + ")";
         System.out.println("redis-server " + redisVersion + " on port " + redis.port());
       }
+      if (needsPostgres) {
+        postgres = PostgresServerFixture.newServer();
+        postgresVersion = postgres.version() + " (" + postgres.binarySource() + ")";
+        System.out.println("postgres " + postgresVersion + " on port " + postgres.port());
+      }
+      servers = new Servers(redis, postgres, postgres == null ? null : postgres.createDatabase("bench"));
       for (Group group : groups) {
         for (int threads : group.threads()) {
           long t0 = System.nanoTime();
-          run(group, threads, redis, options.get("prof"), scores, failures);
+          run(group, threads, servers, options.get("prof"), scores, failures);
           System.out.printf(Locale.ROOT, "[%s, %d thread(s): %.0f s]%n",
               group.name(), threads, (System.nanoTime() - t0) / 1e9);
         }
       }
+      if (postgres != null) {
+        long t0 = System.nanoTime();
+        tableSize = PostgresTableSize.measure(postgres);
+        System.out.printf(Locale.ROOT, "[postgres table size: %.0f s]%n", (System.nanoTime() - t0) / 1e9);
+      }
     } finally {
       if (redis != null) redis.close();
+      if (postgres != null) postgres.close();
     }
 
     Footprint footprint = null;
     if (only.isEmpty() || only.contains("footprint")) footprint = Footprint.measure();
 
     List<Map<String, Object>> rows = rows(scores, failures, groups);
-    String table = table(rows, footprint);
+    String table = table(rows, footprint, tableSize);
     System.out.println();
     System.out.println(table);
 
@@ -230,10 +276,11 @@ public final class BenchmarkDriver {
       json.put("startedAt", startedAt.truncatedTo(ChronoUnit.SECONDS).toString());
       json.put("command", command);
       json.put("durationSeconds", Math.round(seconds));
-      json.put("machine", machine.json(redisVersion));
+      json.put("machine", machine.json(redisVersion, postgresVersion));
       json.put("jmh", jmhSettings(groups));
       json.put("rows", rows);
       if (footprint != null) json.put("footprint", footprint.json());
+      if (tableSize != null) json.put("postgresTable", tableSize.json());
       Files.createDirectories(out);
       Receipt.MAPPER.copy().enable(SerializationFeature.INDENT_OUTPUT)
           .writeValue(out.resolve("BENCHMARKS.json").toFile(), json);
@@ -241,7 +288,8 @@ public final class BenchmarkDriver {
           ? Files.readString(Path.of(options.get("notes")))
           : "";
       Files.writeString(out.resolve("BENCHMARKS.md"),
-          Report.markdown(machine, redisVersion, command, startedAt, seconds, table, rows, footprint, groups, notes));
+          Report.markdown(machine, redisVersion, postgresVersion, command, startedAt, seconds, table, rows, footprint,
+              tableSize, groups, notes));
       System.out.println("wrote " + out.resolve("BENCHMARKS.md") + " and " + out.resolve("BENCHMARKS.json"));
     }
   }
@@ -294,9 +342,11 @@ public final class BenchmarkDriver {
    * the run then weighs on both sides of a ratio alike. A benchmark's score pools the measured
    * iterations of all its rounds.
    */
-  private static void run(Group group, int threads, RedisServerProcess redis, String profiler,
+  private static void run(Group group, int threads, Servers servers, String profiler,
       Map<String, Score> scores, Map<String, String> failures) {
     List<String> methods = methods(group);
+    String only = System.getProperty("bench.methods"); // e.g. -Dbench.methods=transactionalReplayPair, to profile one
+    if (only != null) methods.removeIf(m -> !m.contains(only));
     if (methods.isEmpty()) return;
     Map<String, ListStatistics> pooled = new LinkedHashMap<>();
     Map<String, String> units = new LinkedHashMap<>();
@@ -305,7 +355,7 @@ public final class BenchmarkDriver {
       if (round % 2 == 1) java.util.Collections.reverse(order);
       for (String method : order) {
         try {
-          for (RunResult result : new Runner(options(group, threads, redis, profiler, method)).run()) {
+          for (RunResult result : new Runner(options(group, threads, servers, profiler, method)).run()) {
             String unit = result.getPrimaryResult().getScoreUnit();
             units.put(method, group.batchSize() > 0 ? unit.replace("/op", "") + "/call" : unit);
             double divisor = group.batchSize() > 0 ? group.batchSize() : 1;
@@ -318,7 +368,8 @@ public final class BenchmarkDriver {
                   double guardPerCall = counters.get("guardNanos").getScore() / calls;
                   double baselinePerCall = counters.get("baselineNanos").getScore() / calls;
                   boolean rate = group.benchmarks() == EndToEndBenchmarks.class
-                      || group.benchmarks() == RedisBenchmarks.class;
+                      || group.benchmarks() == RedisBenchmarks.class
+                      || group.benchmarks() == PostgresBenchmarks.class;
                   pooled.computeIfAbsent(method + ":guard", m -> new ListStatistics())
                       .addValue(rate ? threads * 1e9 / guardPerCall : guardPerCall);
                   pooled.computeIfAbsent(method + ":baseline", m -> new ListStatistics())
@@ -362,7 +413,7 @@ public final class BenchmarkDriver {
   }
 
   private static org.openjdk.jmh.runner.options.Options options(
-      Group group, int threads, RedisServerProcess redis, String profiler, String method) {
+      Group group, int threads, Servers servers, String profiler, String method) {
     ChainedOptionsBuilder builder = new OptionsBuilder()
         .include("^" + BenchmarkDriver.class.getPackageName().replace(".", "\\.") + "\\."
             + method.replace(".", "\\.") + "$")
@@ -376,7 +427,7 @@ public final class BenchmarkDriver {
         // of a 2 GB heap between the short single shots took most of a fork's time.
         .shouldDoGC(false)
         .verbosity(VerboseMode.NORMAL)
-        .jvmArgs(forkJvmArgs(redis).toArray(String[]::new));
+        .jvmArgs(forkJvmArgs(servers).toArray(String[]::new));
     if (group.iterationTime() != null) {
       TimeValue time = TimeValue.milliseconds(group.iterationTime().toMillis());
       builder.warmupTime(time).measurementTime(time);
@@ -384,18 +435,30 @@ public final class BenchmarkDriver {
     if (group.batchSize() > 0) {
       builder.mode(Mode.SingleShotTime).warmupBatchSize(group.batchSize()).measurementBatchSize(group.batchSize());
     }
-    if (profiler != null && !profiler.isEmpty()) builder.addProfiler(profiler);
+    if (profiler != null && !profiler.isEmpty()) {
+      // As JMH's -prof: a name, then its options after a colon (e.g. async:libPath=...;event=wall).
+      int colon = profiler.indexOf(':');
+      if (colon < 0) builder.addProfiler(profiler);
+      else builder.addProfiler(profiler.substring(0, colon), profiler.substring(colon + 1));
+    }
     return builder.build();
   }
 
-  static List<String> forkJvmArgs(RedisServerProcess redis) {
+  /** The servers the driver started for the forks: each null when no group needs it. */
+  record Servers(RedisServerProcess redis, PostgresServerProcess postgres, String database) {}
+
+  static List<String> forkJvmArgs(Servers servers) {
     List<String> args = new ArrayList<>(List.of(
         // A fixed heap: no resizing during the measurement, the same for every benchmark.
         "-Xms2g", "-Xmx2g",
         // The JDK HttpServer writes headers and body separately; with Nagle on, the body waits
         // for the client's delayed ACK (40 ms on Linux) on every kept-alive request.
         "-Dsun.net.httpserver.nodelay=true"));
-    if (redis != null) args.add("-D" + RedisBenchmarks.PORT_PROPERTY + "=" + redis.port());
+    if (servers.redis() != null) args.add("-D" + RedisBenchmarks.PORT_PROPERTY + "=" + servers.redis().port());
+    if (servers.postgres() != null) {
+      args.add("-D" + PostgresBenchmarks.PORT_PROPERTY + "=" + servers.postgres().port());
+      args.add("-D" + PostgresBenchmarks.DATABASE_PROPERTY + "=" + servers.database());
+    }
     return args;
   }
 
@@ -413,6 +476,10 @@ public final class BenchmarkDriver {
       return "one single shot of " + g.batchSize() + " paired blocks per thread, each "
           + EndToEndBenchmarks.PAIR_BLOCK + " payments to the guarded server and "
           + EndToEndBenchmarks.PAIR_BLOCK + " to the unguarded one";
+    }
+    if (g.benchmarks() == PostgresBenchmarks.class) {
+      return "one single shot of " + g.batchSize() + " paired blocks, each "
+          + PostgresBenchmarks.PAIR_BLOCK + " guarded calls and " + PostgresBenchmarks.PAIR_BLOCK + " baseline calls";
     }
     if (g.benchmarks() == MemoryGuardBenchmarks.class) {
       return "one single shot of " + g.batchSize() + " paired blocks per thread, each "
@@ -504,13 +571,13 @@ public final class BenchmarkDriver {
       m.put("warmupIterations", g.warmupIterations());
       m.put("measurementIterations", g.measurementIterations());
       m.put("iteration", g.batchSize() > 0 ? iterationText(g) : g.iterationTime().toMillis() + " ms");
-      m.put("jvmArgs", forkJvmArgs(null));
+      m.put("jvmArgs", forkJvmArgs(new Servers(null, null, null)));
       settings.put(g.name(), m);
     }
     return settings;
   }
 
-  static String table(List<Map<String, Object>> rows, Footprint footprint) {
+  static String table(List<Map<String, Object>> rows, Footprint footprint, PostgresTableSize tableSize) {
     StringBuilder t = new StringBuilder();
     t.append("| Row | Threads | Guarded (median) | Baseline (median) | Ratio | Target | Verdict | Ratio of means |\n");
     t.append("|---|---:|---:|---:|---:|---|---|---:|\n");
@@ -538,6 +605,7 @@ public final class BenchmarkDriver {
           .append(" | ").append(footprint.ratioText("fingerprinted"))
           .append(" | report | ").append(footprint.verdict()).append(" | |\n");
     }
+    if (tableSize != null) t.append(tableSize.tableRow());
     return t.toString();
   }
 

@@ -36,7 +36,7 @@ record Machine(int cores, String cpu, String memory, String jdk, String os) {
     return "machine: " + cores + " cores (nproc), " + cpu + ", " + memory + " RAM, " + jdk + ", " + os;
   }
 
-  Map<String, Object> json(String redisVersion) {
+  Map<String, Object> json(String redisVersion, String postgresVersion) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("nproc", cores);
     m.put("cpu", cpu);
@@ -44,6 +44,7 @@ record Machine(int cores, String cpu, String memory, String jdk, String os) {
     m.put("jdk", jdk);
     m.put("os", os);
     m.put("redis", redisVersion);
+    m.put("postgres", postgresVersion);
     return m;
   }
 }

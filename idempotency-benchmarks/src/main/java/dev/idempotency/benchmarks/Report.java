@@ -10,9 +10,10 @@ import java.util.Map;
 final class Report {
   private Report() {}
 
-  static String markdown(Machine machine, String redisVersion, String command, Instant startedAt,
-      double seconds, String table, List<Map<String, Object>> rows, BenchmarkDriver.Footprint footprint,
-      List<BenchmarkDriver.Group> groups, String notes) {
+  static String markdown(Machine machine, String redisVersion, String postgresVersion, String command,
+      Instant startedAt, double seconds, String table, List<Map<String, Object>> rows,
+      BenchmarkDriver.Footprint footprint, PostgresTableSize tableSize, List<BenchmarkDriver.Group> groups,
+      String notes) {
     StringBuilder md = new StringBuilder();
     md.append("# Benchmarks\n\n");
     md.append("What the guard and the client cost per request, each as a ratio to the irreducible work of the\n")
@@ -28,7 +29,10 @@ final class Report {
         .append("  between them.\n");
     md.append("- JDK: ").append(machine.jdk()).append("\n");
     md.append("- OS: ").append(machine.os()).append("\n");
-    md.append("- Redis: ").append(redisVersion).append(", on 127.0.0.1, no persistence\n\n");
+    md.append("- Redis: ").append(redisVersion).append(", on 127.0.0.1, no persistence\n");
+    md.append("- PostgreSQL: ").append(postgresVersion)
+        .append(", on 127.0.0.1, a cluster of its own (the server-core test fixture: `fsync` and\n")
+        .append("  `full_page_writes` off, the other settings the defaults)\n\n");
 
     md.append("## Command\n\n```\n").append(command).append("\n```\n\n");
     md.append(String.format(Locale.ROOT,
@@ -37,7 +41,7 @@ final class Report {
 
     md.append("## Results\n\n").append(table).append("\n");
     md.append("Ratios are guarded / baseline: times for the memory guard and the client (lower is better),\n")
-        .append("rates for Redis and end to end (higher is better). Each score is the median of its measured\n")
+        .append("rates for Redis, PostgreSQL and end to end (higher is better). Each score is the median of its measured\n")
         .append("iterations, which a burst of load from another process on the shared cores moves less than\n")
         .append("the mean. For the paired rows (all of them, see below) the ratio is the median of\n")
         .append("the iterations' own ratios, each taken between two sides that ran in the same second, and the\n")
@@ -64,10 +68,11 @@ final class Report {
           .append("  arrays (the baseline column). The second line gives each call a 64-character request\n")
           .append("  fingerprint, as the HTTP layer does.\n");
     }
+    if (tableSize != null) md.append(tableSize.meaning());
     md.append("\n## How it is measured\n\n");
     md.append("- JMH 1.37, a fresh JVM (`-Xms2g -Xmx2g`, default GC) for every run of a benchmark at a\n")
         .append("  thread count. The driver can run a pair in rounds, the order reversed every other round,\n")
-        .append("  pooling the measured iterations; the five-minute budget allows one round. Each benchmark\n")
+        .append("  pooling the measured iterations; the six-minute budget allows one round. Each benchmark\n")
         .append("  but the memory new keys (warmed by their 30 warmup iterations) first calls its own\n")
         .append("  operations in its setup, a fixed number of times and then until the JIT compiler has been\n")
         .append("  idle for a second, bounded in time (see the notes below).\n")
@@ -91,7 +96,7 @@ final class Report {
         .append(MemoryGuardBenchmarks.PAIR_BLOCK).append(" calls for the memory rows, ")
         .append(RedisBenchmarks.PAIR_BLOCK).append(" for Redis, ").append(ClientBenchmarks.PAIR_BLOCK)
         .append(" POSTs for the client, ").append(EndToEndBenchmarks.PAIR_BLOCK)
-        .append(" payments end to end,\n")
+        .append(" payments end to end, ").append(PostgresBenchmarks.PAIR_BLOCK).append(" calls for PostgreSQL,\n")
         .append("  per thread), guarded then baseline, then the reverse, the threads in lockstep, each side\n")
         .append("  timed into its own counter. Load from other processes then weighs on both sides alike;\n")
         .append("  with one fork per side, a few seconds apart, the memory replay row read 2.4x in one run and\n")
@@ -99,7 +104,11 @@ final class Report {
         .append("- The new-key memory benchmarks run into an empty map and a fresh guard and store per\n")
         .append("  iteration: the store and the map grow equally, and stay bounded.\n");
     md.append("- The Redis baseline is the seed's one-key claim script (GET, then SET with a lease) called\n")
-        .append("  with EVALSHA through the same pooled `RedisClient` (32 connections) as the guard.\n\n");
+        .append("  with EVALSHA through the same pooled `RedisClient` (32 connections) as the guard.\n");
+    md.append("- The PostgreSQL rows share one HikariCP pool of ").append(PostgresBenchmarks.POOL_SIZE)
+        .append(" connections between both sides; the business\n")
+        .append("  table `payments` (a text primary key, three columns and the receipt's JSON) and the guards'\n")
+        .append("  `idempotency_records` grow through the run on both sides alike.\n\n");
 
     md.append("## What remains and why\n\n");
     md.append(notes.isBlank() ? "Nothing yet.\n" : notes.strip() + "\n");

@@ -4,6 +4,8 @@ import dev.idempotency.contract.Sleeper;
 import dev.idempotency.contract.Ticker;
 import dev.idempotency.server.store.IdempotencyStore;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
@@ -38,6 +40,7 @@ final class LeaseKeeper implements Runnable {
   // An idle scheduler thread of the guard's own ends after this; the next call starts another.
   private static final long THREAD_KEEP_ALIVE_SECONDS = 60;
   private static final AtomicInteger THREAD_IDS = new AtomicInteger();
+  private static final int MAX_STRIPES = 64;
 
   final IdempotencyStore store;
   final Duration leaseTtl;
@@ -50,12 +53,15 @@ final class LeaseKeeper implements Runnable {
   final ScheduledExecutorService scheduler;
   private final boolean ownsScheduler;
   private final long periodNanos;
-  private final Set<OwnedClaim> running = ConcurrentHashMap.newKeySet();
+  // The running claims, in stripes by the registering thread (see Stripe).
+  private final Stripe[] stripes;
+  private final int stripeMask;
   private final Set<OwnedClaim> deferred = ConcurrentHashMap.newKeySet();
   private final Object taskLock = new Object();
   // Whether the task is scheduled (or about to be); written under taskLock. A registration reads
-  // it after adding its claim and a tick that stops writes it before reading the set, so either
-  // the registration sees false and schedules the task, or the tick sees the claim and goes on.
+  // it after linking its claim and a tick that stops writes it before reading the stripes, so either
+  // the registration sees false and schedules the task, or the tick sees the claim and goes on
+  // (each stripe is read under its monitor, which the registration released after linking).
   private volatile boolean ticking;
   // Set by close() before it ends the background completions: none is scheduled after it.
   private volatile boolean closed;
@@ -82,6 +88,51 @@ final class LeaseKeeper implements Runnable {
     this.scheduler = scheduler != null ? scheduler : newScheduler();
     long slack = Math.min(renewEveryNanos, leaseNanos - renewEveryNanos);
     this.periodNanos = Math.max(MIN_PERIOD_NANOS, slack / 4);
+    // A power of two, four per processor (threads outnumber cores), at most MAX_STRIPES.
+    int want = Math.min(MAX_STRIPES, 4 * Math.max(1, Runtime.getRuntime().availableProcessors()));
+    int n = Integer.highestOneBit(want) < want ? Integer.highestOneBit(want) << 1 : want;
+    this.stripes = new Stripe[n];
+    for (int i = 0; i < n; i++) stripes[i] = new Stripe();
+    this.stripeMask = n - 1;
+  }
+
+  /**
+   * Some of the running claims: a doubly linked list through {@link OwnedClaim}'s own fields,
+   * guarded by the stripe's monitor. A claim is linked into the stripe of the thread that starts
+   * it, so two request threads rarely touch the same stripe: a concurrent set's add and remove
+   * (a hash, a bin lock and its table line, a shared size counter, a node) cost about a tenth of
+   * a memory-store call at two threads, and most of it was lines written by both threads.
+   */
+  static final class Stripe {
+    OwnedClaim head; // guarded by this
+
+    synchronized void link(OwnedClaim claim) {
+      claim.stripe = this;
+      claim.next = head;
+      if (head != null) head.prev = claim;
+      head = claim;
+    }
+
+    synchronized void unlink(OwnedClaim claim) {
+      if (claim.stripe != this) return; // unlinked already (lost, then stopped)
+      if (claim.prev != null) claim.prev.next = claim.next;
+      else head = claim.next;
+      if (claim.next != null) claim.next.prev = claim.prev;
+      claim.prev = null;
+      claim.next = null;
+      claim.stripe = null;
+    }
+
+    /** Adds the claims whose renewal is due at {@code now} to {@code due}. */
+    synchronized void collectDue(long now, long renewEveryNanos, List<OwnedClaim> due) {
+      for (OwnedClaim c = head; c != null; c = c.next) {
+        if (c.renewalDue(now, renewEveryNanos)) due.add(c);
+      }
+    }
+
+    synchronized boolean isEmpty() {
+      return head == null;
+    }
   }
 
   /** How often the task ticks while claims run. */
@@ -94,8 +145,9 @@ final class LeaseKeeper implements Runnable {
    *
    * @throws RejectedExecutionException if the scheduler was shut down
    */
+  @SuppressWarnings("deprecation") // Thread.getId: threadId() is Java 19; the id only picks a stripe
   void startRenewing(OwnedClaim claim) {
-    running.add(claim);
+    stripes[(int) Thread.currentThread().getId() & stripeMask].link(claim);
     if (ticking && !scheduler.isShutdown()) return;
     synchronized (taskLock) {
       try {
@@ -105,14 +157,23 @@ final class LeaseKeeper implements Runnable {
         }
         ticking = true;
       } catch (RuntimeException e) {
-        running.remove(claim);
+        stopRenewing(claim);
         throw e;
       }
     }
   }
 
   void stopRenewing(OwnedClaim claim) {
-    running.remove(claim);
+    Stripe stripe = claim.stripe; // written by the thread that started it, or seen by the tick that lost it
+    if (stripe != null) stripe.unlink(claim);
+  }
+
+  /** Whether no claim is running. */
+  private boolean idle() {
+    for (Stripe s : stripes) {
+      if (!s.isEmpty()) return false;
+    }
+    return true;
   }
 
   /** A tick: renews the running claims that are due. */
@@ -120,7 +181,10 @@ final class LeaseKeeper implements Runnable {
   public void run() {
     try {
       long now = ticker.read();
-      for (OwnedClaim claim : running) {
+      // Collected under each stripe's lock, renewed outside it: a renewal is a store call.
+      List<OwnedClaim> due = new ArrayList<>();
+      for (Stripe s : stripes) s.collectDue(now, renewEveryNanos, due);
+      for (OwnedClaim claim : due) {
         try {
           claim.renewIfDue(now);
         } catch (RuntimeException | Error e) { // a bug: the task must go on for the other claims
@@ -128,7 +192,7 @@ final class LeaseKeeper implements Runnable {
         }
       }
     } finally {
-      if (running.isEmpty()) stopIfIdle();
+      if (idle()) stopIfIdle();
     }
   }
 
@@ -168,7 +232,7 @@ final class LeaseKeeper implements Runnable {
   private void stopIfIdle() {
     synchronized (taskLock) {
       ticking = false;
-      if (running.isEmpty()) { // read after ticking is cleared: see ticking
+      if (idle()) { // read after ticking is cleared: see ticking
         if (task != null) task.cancel(false);
         task = null;
       } else {

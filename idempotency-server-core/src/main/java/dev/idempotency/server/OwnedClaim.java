@@ -4,7 +4,6 @@ import dev.idempotency.server.store.RecordId;
 import java.time.Duration;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A claim the guard won, as one object: its record, owner token and fencing token, and its lease.
@@ -42,6 +41,11 @@ final class OwnedClaim implements Claim, Runnable {
   private volatile long grantedAt; // ticker nanos: when the last successful claim or renewal was sent
   private volatile boolean lost;
   private boolean renewing = true; // guarded by this
+  // The keeper's list of running claims (LeaseKeeper.Stripe): the stripe this claim is linked
+  // into, null once unlinked, and its neighbours, guarded by the stripe.
+  volatile LeaseKeeper.Stripe stripe;
+  OwnedClaim prev;
+  OwnedClaim next;
 
   // The background completion; all guarded by this.
   private byte[] result; // the bytes to store; null while none is pending
@@ -81,6 +85,11 @@ final class OwnedClaim implements Claim, Runnable {
       renewing = false;
     }
     keeper.stopRenewing(this);
+  }
+
+  /** Whether a renewal period has passed since the lease was last granted (the tick's filter). */
+  boolean renewalDue(long now, long renewEveryNanos) {
+    return !lost && now - grantedAt - renewEveryNanos >= 0;
   }
 
   /**
@@ -277,19 +286,5 @@ final class OwnedClaim implements Claim, Runnable {
       Thread.currentThread().interrupt();
       return false;
     }
-  }
-
-  // Identity, but with a hash of its own: the keeper's set hashes every claim that starts, and an
-  // identity hash is drawn and installed in the object header on first use, which costs more.
-  private final int hash = ThreadLocalRandom.current().nextInt();
-
-  @Override
-  public int hashCode() {
-    return hash;
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o == this;
   }
 }

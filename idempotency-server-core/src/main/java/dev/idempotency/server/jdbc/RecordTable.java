@@ -93,9 +93,13 @@ final class RecordTable {
     // afresh). FOR UPDATE re-checks expires_at on the newest version of each row it locks, so a row
     // renewed or taken over since the snapshot is left alone. "= ANY (ARRAY(...))" makes the batch
     // one value for the primary key's index; "IN (SELECT ...)" let the planner hash-join it
-    // against a scan of the whole table.
+    // against a scan of the whole table. The time is read once, in a subquery: a volatile function
+    // is no index condition, so "expires_at <= clock_timestamp()" was a filter on a scan of the
+    // whole index in expiry order, every row of the table read by a sweep that found nothing
+    // expired (9 ms at 50,000 rows, one claim in 16); "<= (SELECT clock_timestamp())" is a range
+    // scan that ends at the first live row. Rows that expire while it runs wait for the next sweep.
     this.deleteExpiredSql = "DELETE FROM " + this.table + " WHERE id = ANY (ARRAY(SELECT id FROM " + this.table
-        + " WHERE expires_at <= clock_timestamp() ORDER BY expires_at LIMIT ? FOR UPDATE SKIP LOCKED))";
+        + " WHERE expires_at <= (SELECT clock_timestamp()) ORDER BY expires_at LIMIT ? FOR UPDATE SKIP LOCKED))";
   }
 
   /**

@@ -76,8 +76,9 @@ import javax.sql.DataSource;
  *
  * <p>Expired rows (of the retention) are swept as {@link JdbcIdempotencyStore} sweeps them: in
  * {@link #run(IdempotentCall, ResultCodec, StorePolicy, IdempotentWork)} one call in the store's
- * {@code sweepEvery} sweeps a batch before its transaction begins; a caller that only uses its own
- * transactions calls {@link JdbcIdempotencyStore#deleteExpired()} periodically.
+ * {@code sweepEvery} that is not a replay (a replay adds no row) sweeps a batch before its
+ * transaction begins; a caller that only uses its own transactions calls
+ * {@link JdbcIdempotencyStore#deleteExpired()} periodically.
  *
  * <p>This class is immutable and threadsafe.
  */
@@ -146,10 +147,12 @@ public final class TransactionalIdempotencyGuard implements IdempotencyExecutor 
       try {
         autoCommit = connection.getAutoCommit();
         if (!autoCommit) connection.setAutoCommit(true);
-        store.sweepIfDue(connection);
         // A replay needs no transaction: one read, by the primary key.
         byte[] completed = store.table().lookupCompleted(connection, store.timeoutSeconds(), c.key, c.fingerprint);
         if (completed != null) return c.replay(completed);
+        // Only a call that may add a row sweeps (a replay adds none): the sweep keeps its rate per
+        // row added, and a replay costs its one read and no second statement.
+        store.sweepIfDue(connection);
         connection.setAutoCommit(false);
       } catch (SQLException e) {
         throw c.unavailable(e);
@@ -224,8 +227,8 @@ public final class TransactionalIdempotencyGuard implements IdempotencyExecutor 
     final RecordId id;
     final byte[] key;
     final byte[] fingerprint;
-    final String ownerToken;
-    final byte[] token;
+    String ownerToken; // drawn by the claim: a replay found by the read before it needs none
+    byte[] token;
     final long start = System.nanoTime();
     CallOutcome outcome; // set once the transaction's part of the call is done
     Throwable storedFailure;
@@ -238,9 +241,6 @@ public final class TransactionalIdempotencyGuard implements IdempotencyExecutor 
       this.id = new RecordId(namespace, call.scope(), call.key().value());
       this.key = RecordDigest.of(id);
       this.fingerprint = RecordDigest.of(call.fingerprint());
-      ThreadLocalRandom random = ThreadLocalRandom.current();
-      this.ownerToken = new UUID(random.nextLong(), random.nextLong()).toString();
-      this.token = RecordDigest.of(ownerToken);
     }
 
     /** The claim, the work and the stored answer, in the transaction on {@code c}. */
@@ -297,6 +297,9 @@ public final class TransactionalIdempotencyGuard implements IdempotencyExecutor 
     }
 
     private RecordTable.TransactionClaim claim(Connection c) {
+      ThreadLocalRandom random = ThreadLocalRandom.current();
+      ownerToken = new UUID(random.nextLong(), random.nextLong()).toString();
+      token = RecordDigest.of(ownerToken);
       try {
         for (int attempt = 1; attempt <= CLAIM_ATTEMPTS; attempt++) {
           RecordTable.TransactionClaim claim = store.table().claimInTransaction(
