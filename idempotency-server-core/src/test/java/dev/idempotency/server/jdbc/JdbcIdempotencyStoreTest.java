@@ -369,21 +369,8 @@ class JdbcIdempotencyStoreTest {
 
   @Test
   void theSweepIsAnIndexRangeScanOnTheExpiry() {
-    server.execute(database, "INSERT INTO " + table + " (id, fingerprint, state, owner_token, fence, expires_at)"
-        + " SELECT sha256(i::text::bytea), sha256(''::bytea), 'p', sha256('t'::bytea), i,"
-        + " clock_timestamp() + i * interval '1 second' FROM generate_series(1, 20000) i;"
-        + " ANALYZE " + table);
-    String plan = server.admin(database, c -> {
-      StringBuilder out = new StringBuilder();
-      try (PreparedStatement ps = c.prepareStatement("EXPLAIN " + RecordTable.named(table).deleteExpiredSql())) {
-        ps.setInt(1, 100);
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) out.append(rs.getString(1)).append('\n');
-        }
-      }
-      return out.toString();
-    });
-    assertThat(plan).contains("Index Scan using " + table + "_expires_at").doesNotContain("Seq Scan");
+    insertLiveRows(20_000);
+    assertThat(explainSweep("EXPLAIN ")).contains("Index Scan using " + table + "_expires_at").doesNotContain("Seq Scan");
   }
 
   /**
@@ -392,14 +379,25 @@ class JdbcIdempotencyStoreTest {
    */
   @Test
   void theSweepReadsNoLiveRowWhenNothingExpired() {
+    insertLiveRows(20_000);
+    assertThat(explainSweep("EXPLAIN (ANALYZE, COSTS OFF) "))
+        .contains("Index Cond: (expires_at <=").doesNotContain("Rows Removed by Filter");
+    assertThat(count()).isEqualTo(20_000);
+  }
+
+  /** {@code n} claims in progress whose leases end 1 to n seconds from now, the table analyzed. */
+  private void insertLiveRows(int n) {
     server.execute(database, "INSERT INTO " + table + " (id, fingerprint, state, owner_token, fence, expires_at)"
         + " SELECT sha256(i::text::bytea), sha256(''::bytea), 'p', sha256('t'::bytea), i,"
-        + " clock_timestamp() + i * interval '1 second' FROM generate_series(1, 20000) i;"
+        + " clock_timestamp() + i * interval '1 second' FROM generate_series(1, " + n + ") i;"
         + " ANALYZE " + table);
-    String plan = server.admin(database, c -> {
+  }
+
+  /** The plan of one sweep of 100 rows, as {@code explain} (an EXPLAIN with its options) prints it. */
+  private String explainSweep(String explain) {
+    return server.admin(database, c -> {
       StringBuilder out = new StringBuilder();
-      try (PreparedStatement ps = c.prepareStatement(
-          "EXPLAIN (ANALYZE, COSTS OFF) " + RecordTable.named(table).deleteExpiredSql())) {
+      try (PreparedStatement ps = c.prepareStatement(explain + RecordTable.named(table).deleteExpiredSql())) {
         ps.setInt(1, 100);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) out.append(rs.getString(1)).append('\n');
@@ -407,8 +405,6 @@ class JdbcIdempotencyStoreTest {
       }
       return out.toString();
     });
-    assertThat(plan).contains("Index Cond: (expires_at <=").doesNotContain("Rows Removed by Filter");
-    assertThat(count()).isEqualTo(20_000);
   }
 
   @Test
