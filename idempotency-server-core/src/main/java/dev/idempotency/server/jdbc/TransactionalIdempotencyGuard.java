@@ -1,5 +1,6 @@
 package dev.idempotency.server.jdbc;
 
+import dev.idempotency.contract.Ticker;
 import dev.idempotency.server.CallOutcome;
 import dev.idempotency.server.Claim;
 import dev.idempotency.server.GuardedResult;
@@ -106,6 +107,7 @@ public final class TransactionalIdempotencyGuard implements IdempotencyExecutor 
   private final String lockTimeout; // as PostgreSQL reads an interval, e.g. "2000ms"
   private final Predicate<? super Throwable> storeFailuresWhen;
   private final IdempotencyListener listener;
+  private final Ticker ticker;
 
   private TransactionalIdempotencyGuard(Builder b) {
     this.store = b.store;
@@ -114,6 +116,7 @@ public final class TransactionalIdempotencyGuard implements IdempotencyExecutor 
     this.lockTimeout = b.lockTimeout.toMillis() + "ms";
     this.storeFailuresWhen = b.storeFailuresWhen;
     this.listener = b.listener;
+    this.ticker = b.ticker;
   }
 
   /** A builder over {@code store}: its data source, table, statement timeout and sweep. */
@@ -229,7 +232,7 @@ public final class TransactionalIdempotencyGuard implements IdempotencyExecutor 
     final byte[] fingerprint;
     String ownerToken; // drawn by the claim: a replay found by the read before it needs none
     byte[] token;
-    final long start = System.nanoTime();
+    final long start = ticker.read();
     CallOutcome outcome; // set once the transaction's part of the call is done
     Throwable storedFailure;
 
@@ -374,7 +377,7 @@ public final class TransactionalIdempotencyGuard implements IdempotencyExecutor 
 
     void ended(CallOutcome how) {
       if (listener == IdempotencyListener.NONE) return;
-      Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+      Duration elapsed = Duration.ofNanos(Math.max(0, ticker.read() - start));
       report(() -> listener.callEnded(id, how, elapsed));
     }
 
@@ -437,6 +440,7 @@ public final class TransactionalIdempotencyGuard implements IdempotencyExecutor 
     private Duration lockTimeout = DEFAULT_LOCK_TIMEOUT;
     private Predicate<? super Throwable> storeFailuresWhen;
     private IdempotencyListener listener = IdempotencyListener.NONE;
+    private Ticker ticker = Ticker.system();
 
     private Builder(JdbcIdempotencyStore store) {
       this.store = Objects.requireNonNull(store, "store");
@@ -484,6 +488,15 @@ public final class TransactionalIdempotencyGuard implements IdempotencyExecutor 
      */
     public Builder listener(IdempotencyListener listener) {
       this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * The time source of the calls' durations that {@code callEnded} reports (the only time the
+     * guard reads: the record's expiry is the database's clock). Default {@link Ticker#system()}.
+     */
+    public Builder ticker(Ticker ticker) {
+      this.ticker = Objects.requireNonNull(ticker, "ticker");
       return this;
     }
 

@@ -3,6 +3,7 @@ package dev.idempotency.server.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.idempotency.contract.FakeTime;
 import dev.idempotency.server.CallOutcome;
 import dev.idempotency.server.GuardedResult;
 import dev.idempotency.server.IdempotencyInProgressException;
@@ -114,6 +115,30 @@ class TransactionalIdempotencyGuardTest {
 
   private GuardedResult<String> run(String key, IdempotentWork<String> work) throws Exception {
     return guard.run(call(key), ResultCodec.utf8(), StorePolicy.storeEveryResult(), work);
+  }
+
+  /** The duration callEnded reports is read from the guard's ticker, as the lease-based guard's is. */
+  @Test
+  void theCallsDurationComesFromTheInjectedTicker() throws Exception {
+    FakeTime time = new FakeTime();
+    List<Duration> durations = new CopyOnWriteArrayList<>();
+    TransactionalIdempotencyGuard timed = TransactionalIdempotencyGuard.builder(store).namespace("payments")
+        .ticker(time)
+        .listener(new IdempotencyListener() {
+          @Override
+          public void callEnded(RecordId id, CallOutcome outcome, Duration elapsed) {
+            durations.add(elapsed);
+          }
+        })
+        .build();
+    IdempotentWork<String> pay = pay("a-timed", 100);
+    timed.run(call("k-timed"), ResultCodec.utf8(), StorePolicy.storeEveryResult(), claim -> {
+      time.advance(Duration.ofSeconds(7));
+      return pay.run(claim);
+    });
+    timed.run(call("k-timed"), ResultCodec.utf8(), StorePolicy.storeEveryResult(), pay);
+    assertThat(durations).containsExactly(Duration.ofSeconds(7), Duration.ZERO);
+    assertThat(payments()).isEqualTo(1);
   }
 
   @Test
