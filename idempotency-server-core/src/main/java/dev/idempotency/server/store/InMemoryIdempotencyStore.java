@@ -23,12 +23,17 @@ import java.util.concurrent.locks.ReentrantLock;
  * claim acquires it, and the old owner's {@code complete}, {@code renew} and {@code release} answer
  * false.
  *
- * <p><b>Fencing tokens.</b> Each claim acquired gets the next of one counter of the store, which
- * starts at the wall clock's microseconds since the epoch when the store is made: tokens increase
- * strictly across every owner of every record while the process lives, a lease that expires
- * included, and a store made after a restart starts above the tokens of the one before, as long as
+ * <p><b>Fencing tokens.</b> A claim acquired gets a token one above the highest token of every
+ * record that has left the store (released, expired or evicted; a record keeps its owner's token
+ * through renewals and its completion). Every earlier owner of the record has left by then, so
+ * tokens increase strictly across the successive owners of one record, as the contract asks, a
+ * lease that expires included; the claims of different records may share a token. The count starts
+ * at the wall clock's microseconds since the epoch when the store is made and rises by at most one
+ * per claim, so a store made after a restart starts above the tokens of the one before, as long as
  * that one acquired fewer than a million claims a second on average and the wall clock did not
- * step back between the two. The records themselves do not survive a restart.
+ * step back between the two. The records themselves do not survive a restart. (One counter
+ * incremented by every claim did the same, but two request threads then wrote its line on every
+ * new key.)
  *
  * <p><b>Bounds.</b> The store holds at most {@link Builder#maximumSize(int) maximumSize} records,
  * claims and completed records together, and each scope (the namespace and scope of a
@@ -117,7 +122,11 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   private final EvictionListener evictionListener; // null: completed records live out their retention
   private final Ticker ticker;
   private final long origin; // the ticker's reading when the store was made: times count from it
-  private final AtomicLong fencingTokens;
+  // The highest fencing token of a record that left the map (released, expired, evicted), raised
+  // BEFORE the record leaves: a claim that finds its record absent reads it after, and takes the
+  // next token, above every earlier owner's. Written only when a record leaves, so the claims of
+  // new keys, which only read it, share no written line (see the class documentation).
+  private final AtomicLong retiredTokens;
   private final ConcurrentHashMap<RecordId, Entry> records = new ConcurrentHashMap<>();
   // The records of each scope, claims about to insert included; a counter leaves when it is zero.
   private final ConcurrentHashMap<ScopeKey, ScopeCount> scopes = new ConcurrentHashMap<>();
@@ -147,7 +156,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     this.evictionListener = builder.evictionListener;
     this.ticker = builder.ticker;
     this.origin = ticker.read();
-    this.fencingTokens = new AtomicLong(TimeUnit.MILLISECONDS.toMicros(System.currentTimeMillis()));
+    this.retiredTokens = new AtomicLong(TimeUnit.MILLISECONDS.toMicros(System.currentTimeMillis()));
   }
 
   public static Builder builder() {
@@ -226,10 +235,13 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
                 : "the in-memory idempotency store holds " + maximumSize + " claims in progress,"
                     + " its maximum (maximumSize); retry later");
       }
-      Entry claim = new Entry(id, fingerprint, ownerToken, null, saturatedAdd(now, ttl), scope);
+      // Read after the lookup that found the record absent: every earlier owner's record had left
+      // by then, and raised retiredTokens to its token before leaving.
+      long fencingToken = retiredTokens.get() + 1;
+      Entry claim = new Entry(id, fingerprint, ownerToken, null, saturatedAdd(now, ttl), scope, fencingToken);
       if (records.putIfAbsent(id, claim) == null) {
         leases.add(claim);
-        return new ClaimResult.Acquired(ownerToken, fencingTokens.incrementAndGet());
+        return new ClaimResult.Acquired(ownerToken, fencingToken);
       }
       // Another claim came first: give the slots back, answer from its record.
       size.decrementAndGet();
@@ -254,7 +266,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     while (true) {
       Entry e = owned(id, ownerToken, now);
       if (e == null) return false;
-      Entry done = new Entry(id, e.fingerprint, null, copy, saturatedAdd(now, ttl), e.scope);
+      Entry done = new Entry(id, e.fingerprint, null, copy, saturatedAdd(now, ttl), e.scope, e.fencingToken);
       if (records.replace(id, e, done)) {
         e.dead = true;
         retained.add(done);
@@ -272,7 +284,8 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     while (true) {
       Entry e = owned(id, ownerToken, now);
       if (e == null) return false;
-      Entry renewed = new Entry(id, e.fingerprint, ownerToken, null, saturatedAdd(now, ttl), e.scope);
+      Entry renewed =
+          new Entry(id, e.fingerprint, ownerToken, null, saturatedAdd(now, ttl), e.scope, e.fencingToken);
       if (records.replace(id, e, renewed)) {
         e.dead = true;
         leases.add(renewed);
@@ -289,8 +302,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     while (true) {
       Entry e = owned(id, ownerToken, now);
       if (e == null) return false;
-      if (records.remove(id, e)) {
-        removed(e);
+      if (remove(e)) {
         return true;
       }
     }
@@ -312,7 +324,21 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
   /** Drops an expired record, unless the map holds another record for its id by now. */
   private void expire(Entry e) {
-    if (records.remove(e.id, e)) removed(e);
+    remove(e);
+  }
+
+  /**
+   * Removes {@code e} if the map still holds exactly it, and accounts for it: its fencing token is
+   * retired first (so the next owner's is higher), then its slots are freed and its queue forgets it.
+   */
+  private boolean remove(Entry e) {
+    long retired = retiredTokens.get();
+    while (retired < e.fencingToken && !retiredTokens.compareAndSet(retired, e.fencingToken)) {
+      retired = retiredTokens.get();
+    }
+    if (!records.remove(e.id, e)) return false;
+    removed(e);
+    return true;
   }
 
   /** Accounts for a record the map no longer holds: its slots are free, its queue forgets it. */
@@ -420,8 +446,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         } else {
           Entry oldest = evictionListener == null ? null : retained.pollEarliestLive();
           if (oldest == null) break; // every record is a live claim, or kept for its retention
-          if (records.remove(oldest.id, oldest)) {
-            removed(oldest);
+          if (remove(oldest)) {
             if (evicted == null) evicted = new ArrayList<>(1);
             evicted.add(oldest);
             room = true;
@@ -618,18 +643,21 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     final byte[] result;
     final long expiresAt; // millis since the store was made
     final ScopeCount scope; // the counter that holds this record's slot, handed on to its successors
+    final long fencingToken; // the owner's, kept by its renewals and its completed record
     // Set once the map no longer holds this record (replaced or removed), so the queues forget it.
     // A plain field: a sweeper that reads it late only checks the record's deadline first, and a
     // drop removes a record only if the map still holds this very one.
     boolean dead;
 
-    Entry(RecordId id, String fingerprint, String token, byte[] result, long expiresAt, ScopeCount scope) {
+    Entry(RecordId id, String fingerprint, String token, byte[] result, long expiresAt, ScopeCount scope,
+        long fencingToken) {
       this.id = id;
       this.fingerprint = fingerprint;
       this.token = token;
       this.result = result;
       this.expiresAt = expiresAt;
       this.scope = scope;
+      this.fencingToken = fencingToken;
     }
 
     boolean completed() {
