@@ -226,7 +226,7 @@ public final class IdempotencyGuard implements IdempotencyExecutor, Closeable {
       }
       if (claim instanceof ClaimResult.Completed completed) {
         try {
-          return replay(id, completed.result(), codec);
+          return replay(id, completed, codec);
         } finally {
           events.ended(id, CallOutcome.REPLAYED, start);
         }
@@ -285,15 +285,14 @@ public final class IdempotencyGuard implements IdempotencyExecutor, Closeable {
     return new GuardedResult<>(value, false);
   }
 
-  private <T> GuardedResult<T> replay(RecordId id, byte[] stored, ResultCodec<T> codec) {
-    int offset;
+  private <T> GuardedResult<T> replay(RecordId id, ClaimResult.Completed completed, ResultCodec<T> codec) {
+    T value;
     try {
-      offset = StoredOutcome.valueOffset(stored);
+      value = completed.read(stored -> StoredOutcome.decode(stored, codec)); // in place, no copy
     } catch (IdempotencyStoredFailureException storedFailure) {
       events.replayed(id);
       throw storedFailure;
     }
-    T value = codec.decode(stored, offset, stored.length - offset);
     events.replayed(id);
     return new GuardedResult<>(value, true);
   }

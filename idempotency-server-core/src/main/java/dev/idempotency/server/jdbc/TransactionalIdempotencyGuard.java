@@ -250,7 +250,7 @@ public final class TransactionalIdempotencyGuard implements IdempotencyExecutor 
     GuardedResult<T> runIn(Connection c) throws Exception {
       RecordTable.TransactionClaim claim = claim(c);
       ClaimResult result = claim.result();
-      if (result instanceof ClaimResult.Completed completed) return replay(completed.result());
+      if (result instanceof ClaimResult.Completed completed) return completed.read(this::replay);
       if (result instanceof ClaimResult.FingerprintMismatch) {
         report(() -> listener.keyReused(id));
         ended(CallOutcome.KEY_REUSED);

@@ -48,10 +48,34 @@ public sealed interface ClaimResult
   /**
    * The record is completed with the same fingerprint: here is its stored answer, exactly the
    * bytes given to {@link IdempotencyStore#complete}.
+   *
+   * <p>A store may hand over its own array (the in-memory store does): {@link #result()} returns a
+   * copy, which the caller may modify; {@link #read} lets a reader that only reads (the guards'
+   * decoders) see the bytes in place, without that copy.
    */
   record Completed(byte[] result) implements ClaimResult {
     public Completed {
       Objects.requireNonNull(result, "result");
+    }
+
+    /** A copy of the stored answer: the caller may modify it. */
+    @Override
+    public byte[] result() {
+      return result.clone();
+    }
+
+    /**
+     * What {@code reader} makes of the stored answer, read in place: the reader must neither
+     * modify the array nor keep it after it returns.
+     */
+    public <T> T read(Reader<T> reader) {
+      return reader.read(result);
+    }
+
+    /** Reads a stored answer in place; see {@link #read}. */
+    @FunctionalInterface
+    public interface Reader<T> {
+      T read(byte[] stored);
     }
   }
 
