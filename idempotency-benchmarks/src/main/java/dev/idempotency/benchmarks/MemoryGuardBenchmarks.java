@@ -129,9 +129,10 @@ public class MemoryGuardBenchmarks {
 
   /**
    * The default store, but one scope may fill it: every call here has the anonymous scope, as a
-   * service without login, and a batch holds more records than the default share (a tenth). The
-   * scope's counter is kept all the same (one map lookup and one compare-and-set per new key), so
-   * the rows measure it.
+   * service without login, and a batch holds more records than the default share (a tenth). A
+   * store whose share is the whole store keeps no per-scope counter (it could never refuse before
+   * the global bound does), so these rows do not measure it; a store with shares pays one map
+   * lookup and one compare-and-set on its scope's counter per new key (see bench/NOTES.md).
    */
   static InMemoryIdempotencyStore newStore() {
     return InMemoryIdempotencyStore.builder()

@@ -60,7 +60,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * counts kept exact alongside the map: a new claim reserves a slot in its scope's counter (one map
  * lookup and one compare-and-set) and one in the global count before it inserts, and the removal
  * of a record gives both back; a scope's counter leaves its map at zero, so that map never holds
- * more scopes than the store holds records. Expiry is kept in write order, as Caffeine's
+ * more scopes than the store holds records. A store whose share is the whole store (a service with
+ * one scope) keeps no scope counters: no share can be met before the global bound is. Expiry is kept in write order, as Caffeine's
  * {@code expireAfterWrite} keeps it: a guard gives all its records one lease TTL and one
  * retention, so records written later expire later, and FIFO queues per kind (claims, completed
  * records; a few lanes each, chosen by the writing thread, so threads do not write one tail)
@@ -73,8 +74,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * bound: the store would either hold up to twice its maximum or have to resize the cache on every
  * claim.
  *
- * <p>The arrays given to {@link #complete} and handed out in {@link ClaimResult.Completed} are
- * copies: a caller may modify its own.
+ * <p>The array given to {@link #complete} is copied, and {@link ClaimResult.Completed#result()}
+ * returns a copy: a caller may modify its own. A guard reads a replay's bytes in place
+ * ({@link ClaimResult.Completed#read}), which saves each replay a copy of its answer.
  *
  * <p>This class is threadsafe.
  */
@@ -116,8 +118,9 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
   private final int maximumSize;
   private final int maximumSizePerScope;
-  // What a scope's counter may reach: the share, or no limit of its own when the share is the
-  // whole store (the global count bounds it then, and a full store may still evict early).
+  // What a scope's counter may reach: the share; or, when the share is the whole store, no limit
+  // of its own and no counter at all (the global count bounds every scope then, and a full store
+  // may still evict early).
   private final int scopeLimit;
   private final EvictionListener evictionListener; // null: completed records live out their retention
   private final Ticker ticker;
@@ -251,7 +254,8 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
   private static ClaimResult answer(Entry e, String fingerprint, long now) {
     if (!e.fingerprint.equals(fingerprint)) return MISMATCH;
-    if (e.completed()) return new ClaimResult.Completed(e.result.clone());
+    // Not copied here: Completed.result() copies, and the guard reads the bytes in place.
+    if (e.completed()) return new ClaimResult.Completed(e.result);
     return new ClaimResult.InProgress(Duration.ofMillis(e.expiresAt - now));
   }
 
@@ -370,6 +374,9 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
    * @throws IdempotencyCapacityExceededException if the scope holds its share of live records
    */
   private ScopeCount reserveInScope(RecordId id, long now) {
+    // No share of its own (the share is the whole store): the global count is the only bound, and
+    // a counter per scope would cost every new key a lookup and a compare-and-set for nothing.
+    if (scopeLimit == Integer.MAX_VALUE) return null;
     ScopeKey key = new ScopeKey(id.namespace(), id.scope());
     while (true) {
       ScopeCount count = scopes.get(key);
@@ -395,6 +402,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
   /** Gives back a slot of a scope's counter; the counter leaves the map when none is left. */
   private void giveBack(ScopeCount count) {
+    if (count == null) return; // a store without shares counts no scope
     if (count.decrementAndGet() == 0 && count.compareAndSet(0, ScopeCount.DEAD)) {
       scopes.remove(count.key, count);
     }
@@ -642,7 +650,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     final String token;
     final byte[] result;
     final long expiresAt; // millis since the store was made
-    final ScopeCount scope; // the counter that holds this record's slot, handed on to its successors
+    final ScopeCount scope; // the counter that holds this record's slot, handed on to its successors; null without shares
     final long fencingToken; // the owner's, kept by its renewals and its completed record
     // Set once the map no longer holds this record (replaced or removed), so the queues forget it.
     // A plain field: a sweeper that reads it late only checks the record's deadline first, and a
