@@ -128,7 +128,7 @@ final class OwnedClaim implements Claim, Runnable {
     Duration delay = IN_LINE_DELAY;
     for (int attempt = 1; ; attempt++) {
       try {
-        if (keeper.store.complete(id, token, stored, keeper.retention)) {
+        if (keeper.store.completeHandingOver(id, token, stored, keeper.retention)) {
           reportStored(failure);
         } else {
           lose();
@@ -182,7 +182,7 @@ final class OwnedClaim implements Claim, Runnable {
       return;
     }
     try {
-      if (keeper.store.complete(id, token, result, keeper.retention)) {
+      if (keeper.store.completeHandingOver(id, token, result, keeper.retention)) {
         end(null);
         keeper.events.completeRecovered(id);
         reportStored(storedFailure);
@@ -232,7 +232,7 @@ final class OwnedClaim implements Claim, Runnable {
     if (ended) return;
     if (tryOnce && !leaseOver(keeper.ticker.read())) {
       try {
-        boolean stored = keeper.store.complete(id, token, result, keeper.retention);
+        boolean stored = keeper.store.completeHandingOver(id, token, result, keeper.retention);
         end(null);
         if (stored) {
           keeper.events.completeRecovered(id);

@@ -45,6 +45,17 @@ public interface IdempotencyStore {
   boolean complete(RecordId id, String ownerToken, byte[] result, Duration retention);
 
   /**
+   * {@link #complete}, with {@code result} handed over: the caller never modifies the array after
+   * this call (it may pass the same array again after a failure), so a store may keep it as it is
+   * instead of copying it. The guards complete their
+   * claims through this method, with arrays built for the store alone. By default it is
+   * {@code complete}, which a store that serializes the bytes anyway needs no more than.
+   */
+  default boolean completeHandingOver(RecordId id, String ownerToken, byte[] result, Duration retention) {
+    return complete(id, ownerToken, result, retention);
+  }
+
+  /**
    * Extends the lease held by {@code ownerToken} to {@code leaseTtl} from now.
    *
    * @return true if renewed; false if the token no longer holds the claim

@@ -23,17 +23,18 @@ import java.util.concurrent.locks.ReentrantLock;
  * claim acquires it, and the old owner's {@code complete}, {@code renew} and {@code release} answer
  * false.
  *
- * <p><b>Fencing tokens.</b> A claim acquired gets a token one above the highest token of every
- * record that has left the store (released, expired or evicted; a record keeps its owner's token
- * through renewals and its completion). Every earlier owner of the record has left by then, so
- * tokens increase strictly across the successive owners of one record, as the contract asks, a
- * lease that expires included; the claims of different records may share a token. The count starts
- * at the wall clock's microseconds since the epoch when the store is made and rises by at most one
- * per claim, so a store made after a restart starts above the tokens of the one before, as long as
- * that one acquired fewer than a million claims a second on average and the wall clock did not
- * step back between the two. The records themselves do not survive a restart. (One counter
- * incremented by every claim did the same, but two request threads then wrote its line on every
- * new key.)
+ * <p><b>Fencing tokens.</b> Tokens increase strictly across the successive owners of one record, as
+ * the contract asks, a lease that expires included: a claim's token is above the highest token of
+ * every record that has left the store (released, expired or evicted; a record keeps its owner's
+ * token through renewals and its completion), and every earlier owner of the record has left by
+ * then. Tokens are also unique across all the store's claims, and claims made a microsecond or
+ * more apart get increasing tokens: a token is a sequence number of the claiming thread's lane,
+ * at least the microseconds since the epoch (the wall clock when the store was made, then its
+ * ticker), in the high bits and the lane in the low bits. So a store made after a restart starts
+ * above the tokens of the one before, as long as no lane acquired more than a million claims a
+ * second and the wall clock did not step back between the two. The records themselves do not
+ * survive a restart. (One counter incremented by every claim did the same, but two request
+ * threads then wrote its line on every new key.)
  *
  * <p><b>Bounds.</b> The store holds at most {@link Builder#maximumSize(int) maximumSize} records,
  * claims and completed records together, and each scope (the namespace and scope of a
@@ -75,8 +76,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * claim.
  *
  * <p>The array given to {@link #complete} is copied, and {@link ClaimResult.Completed#result()}
- * returns a copy: a caller may modify its own. A guard reads a replay's bytes in place
- * ({@link ClaimResult.Completed#read}), which saves each replay a copy of its answer.
+ * returns a copy: a caller may modify its own. The guards hand their arrays over
+ * ({@link #completeHandingOver}, kept as they are) and read a replay's bytes in place
+ * ({@link ClaimResult.Completed#read}), which saves each new key and each replay a copy of the
+ * answer.
  *
  * <p>This class is threadsafe.
  */
@@ -114,6 +117,11 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   private static final int LANES = Math.min(16, Math.max(2,
       Integer.highestOneBit(Math.max(1, Runtime.getRuntime().availableProcessors()) * 2 - 1) << 1));
 
+  // The low bits of a fencing token: the lane of the thread that drew it.
+  private static final int TOKEN_LANE_BITS = Integer.numberOfTrailingZeros(LANES);
+  // Slots a lane takes from the store's bound at a time (see slotLanes).
+  private static final int SLOT_CHUNK = 32;
+
   private static final ClaimResult MISMATCH = new ClaimResult.FingerprintMismatch();
 
   private final int maximumSize;
@@ -129,15 +137,26 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   // BEFORE the record leaves: a claim that finds its record absent reads it after, and takes the
   // next token, above every earlier owner's. Written only when a record leaves, so the claims of
   // new keys, which only read it, share no written line (see the class documentation).
-  private final AtomicLong retiredTokens;
+  private final AtomicLong retiredTokens = new AtomicLong();
+  // Each lane's last sequence number (see nextFencingToken); padded apart, one per request thread.
+  private final TokenLane[] tokenLanes = new TokenLane[LANES];
+  private final long originMicros; // the wall clock, in microseconds since the epoch, when made
   private final ConcurrentHashMap<RecordId, Entry> records = new ConcurrentHashMap<>();
   // The records of each scope, claims about to insert included; a counter leaves when it is zero.
   private final ConcurrentHashMap<ScopeKey, ScopeCount> scopes = new ConcurrentHashMap<>();
   private final Deadlines leases = new Deadlines();
   private final Deadlines retained = new Deadlines();
-  // The number of records in `records` plus the slots reserved by claims about to insert one: a
-  // claim reserves before it inserts, so the map never holds more than maximumSize records.
+  // The number of records in `records`, plus the slots reserved by claims about to insert one,
+  // plus the spare slots the lanes hold (slotLanes): a claim reserves before it inserts, so the map
+  // never holds more than maximumSize records.
   private final AtomicInteger size = new AtomicInteger();
+  // Free slots taken from `size` ahead of need, per lane (chosen by the thread, as the deadline
+  // lanes are): a claim reserves a slot from its lane, which refills SLOT_CHUNK at a time, and a
+  // record that leaves gives its slot to the lane of the thread that removes it, so two request
+  // threads write `size` once every SLOT_CHUNK claims instead of on every one. The bound stays
+  // exact: spare slots are counted in `size`, and a claim that finds `size` at the bound takes
+  // every lane's spare slots back before it makes room or refuses.
+  private final SlotLane[] slotLanes = new SlotLane[LANES];
   // Held while removing from the deadline queues: one sweeper at a time, so a peeked head is still
   // the head when polled. Claims that find it held skip their share of the sweep.
   private final ReentrantLock sweepLock = new ReentrantLock();
@@ -159,7 +178,9 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     this.evictionListener = builder.evictionListener;
     this.ticker = builder.ticker;
     this.origin = ticker.read();
-    this.retiredTokens = new AtomicLong(TimeUnit.MILLISECONDS.toMicros(System.currentTimeMillis()));
+    this.originMicros = TimeUnit.MILLISECONDS.toMicros(System.currentTimeMillis());
+    for (int i = 0; i < LANES; i++) tokenLanes[i] = new TokenLane();
+    for (int i = 0; i < LANES; i++) slotLanes[i] = new SlotLane();
   }
 
   public static Builder builder() {
@@ -184,12 +205,12 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   /** The number of live records (claims and completed), after dropping the expired ones. */
   public int size() {
     cleanUp();
-    return size.get();
+    return size.get() - spareSlots();
   }
 
   /** The number of records held, expired or not: for tests. */
   int storedRecords() {
-    return size.get();
+    return size.get() - spareSlots();
   }
 
   /** The number of records the deadline queues hold, replaced ones not yet dropped included: for tests. */
@@ -219,7 +240,8 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     Objects.requireNonNull(fingerprint, "fingerprint");
     Objects.requireNonNull(ownerToken, "ownerToken");
     long ttl = ttlMillis(leaseTtl, "leaseTtl");
-    long now = now();
+    long nanos = ticker.read() - origin;
+    long now = TimeUnit.NANOSECONDS.toMillis(nanos); // as now()
     if ((id.hashCode() & (SWEEP_EVERY - 1)) == 0) sweepSome(now);
     while (true) {
       Entry e = records.get(id);
@@ -240,14 +262,14 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
       }
       // Read after the lookup that found the record absent: every earlier owner's record had left
       // by then, and raised retiredTokens to its token before leaving.
-      long fencingToken = retiredTokens.get() + 1;
+      long fencingToken = nextFencingToken(nanos);
       Entry claim = new Entry(id, fingerprint, ownerToken, null, saturatedAdd(now, ttl), scope, fencingToken);
       if (records.putIfAbsent(id, claim) == null) {
         leases.add(claim);
         return new ClaimResult.Acquired(ownerToken, fencingToken);
       }
       // Another claim came first: give the slots back, answer from its record.
-      size.decrementAndGet();
+      freeSlot();
       giveBack(scope);
     }
   }
@@ -261,11 +283,18 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
   @Override
   public boolean complete(RecordId id, String ownerToken, byte[] result, Duration retention) {
+    Objects.requireNonNull(result, "result");
+    return completeHandingOver(id, ownerToken, result.clone(), retention);
+  }
+
+  /** {@link #complete} without the copy: the store keeps {@code result} itself. */
+  @Override
+  public boolean completeHandingOver(RecordId id, String ownerToken, byte[] result, Duration retention) {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(ownerToken, "ownerToken");
     Objects.requireNonNull(result, "result");
     long ttl = ttlMillis(retention, "retention");
-    byte[] copy = result.clone();
+    byte[] copy = result;
     long now = now();
     while (true) {
       Entry e = owned(id, ownerToken, now);
@@ -347,7 +376,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
   /** Accounts for a record the map no longer holds: its slots are free, its queue forgets it. */
   private void removed(Entry e) {
-    size.decrementAndGet();
+    freeSlot();
     e.dead = true;
     giveBack(e.scope);
   }
@@ -357,14 +386,60 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
    * false if there is none.
    */
   private boolean reserveSlot(long now) {
+    SlotLane lane = slotLanes[lane()];
     while (true) {
-      int s = size.get();
-      if (s >= maximumSize) {
-        if (!makeRoom(now)) return false;
+      int spare = lane.get();
+      if (spare > 0) {
+        if (lane.compareAndSet(spare, spare - 1)) return true;
         continue;
       }
-      if (size.compareAndSet(s, s + 1)) return true;
+      int s = size.get();
+      if (s < maximumSize) {
+        int take = Math.min(SLOT_CHUNK, maximumSize - s); // one for this claim, the rest spare
+        if (size.compareAndSet(s, s + take)) {
+          if (take > 1) lane.addAndGet(take - 1);
+          return true;
+        }
+        continue;
+      }
+      if (takeBackSpareSlots() > 0) continue;
+      if (!makeRoom(now)) return false;
     }
+  }
+
+  /** Frees one slot (a record left, or a reservation was not used) into this thread's lane. */
+  private void freeSlot() {
+    SlotLane lane = slotLanes[lane()];
+    int spare = lane.incrementAndGet();
+    // Keep a chunk for the next claims; give the rest back, so that spare slots stay few.
+    if (spare > 2 * SLOT_CHUNK && lane.compareAndSet(spare, SLOT_CHUNK)) {
+      size.addAndGet(SLOT_CHUNK - spare);
+    }
+  }
+
+  /** Takes every lane's spare slots back into {@code size}; how many there were. */
+  private int takeBackSpareSlots() {
+    int taken = 0;
+    for (SlotLane lane : slotLanes) {
+      int spare = lane.getAndSet(0);
+      if (spare > 0) {
+        size.addAndGet(-spare);
+        taken += spare;
+      }
+    }
+    return taken;
+  }
+
+  /** The spare slots the lanes hold now (exact when no claim runs). */
+  private int spareSlots() {
+    int spare = 0;
+    for (SlotLane lane : slotLanes) spare += lane.get();
+    return spare;
+  }
+
+  @SuppressWarnings("deprecation") // Thread.getId: threadId() is Java 19; the id only picks a lane
+  private static int lane() {
+    return (int) Thread.currentThread().getId() & (LANES - 1);
   }
 
   /**
@@ -449,6 +524,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
       // rather than refusing a store that had some.
       room = dropped > 0;
       while (!room) {
+        takeBackSpareSlots();
         if (size.get() < maximumSize) {
           room = true;
         } else {
@@ -474,6 +550,22 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
       }
     }
     return room;
+  }
+
+  /**
+   * A fresh fencing token, read after the lookup that found the record absent: above every token
+   * retired so far, unique, and at least the microseconds since the epoch, {@code nanos} after the
+   * store was made, in its high bits (see the class documentation).
+   */
+  private long nextFencingToken(long nanos) {
+    int lane = lane();
+    TokenLane sequence = tokenLanes[lane];
+    long floor = Math.max((retiredTokens.get() >>> TOKEN_LANE_BITS) + 1, originMicros + nanos / 1_000);
+    while (true) {
+      long last = sequence.get();
+      long next = Math.max(last + 1, floor);
+      if (sequence.compareAndSet(last, next)) return (next << TOKEN_LANE_BITS) | lane;
+    }
   }
 
   /** Milliseconds since the store was made, by its ticker: never wraps, never goes back. */
@@ -616,6 +708,18 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         return head;
       }
     }
+  }
+
+  /** A lane's spare slots of the store's bound, on a cache line of its own. */
+  @SuppressWarnings({"serial", "unused"}) // never serialized; the fields only take room
+  private static final class SlotLane extends AtomicInteger {
+    long p0, p1, p2, p3, p4, p5, p6;
+  }
+
+  /** A lane's last fencing sequence number, on a cache line of its own. */
+  @SuppressWarnings({"serial", "unused"}) // never serialized; the fields only take room
+  private static final class TokenLane extends AtomicLong {
+    long p0, p1, p2, p3, p4, p5, p6;
   }
 
   /** One lane of a {@link Deadlines}: its records in write order, and the last deadline queued. */
