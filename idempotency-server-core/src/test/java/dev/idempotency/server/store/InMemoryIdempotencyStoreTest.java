@@ -209,6 +209,41 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
   }
 
   /**
+   * The bound is exact whichever thread frees or takes a slot: a record released on one thread
+   * leaves its slot spare in that thread's lane, and a claim on another thread at the bound takes
+   * it back. Each round fills the store to its bound from one thread (the next claim is refused)
+   * and empties it from another.
+   */
+  @Test
+  void slotsFreedOnOneThreadAreClaimedOnAnotherAndTheBoundStaysExact() throws Exception {
+    int maximum = 100;
+    InMemoryIdempotencyStore s = bounded(maximum);
+    List<ExecutorService> threads = new ArrayList<>();
+    for (int t = 0; t < 8; t++) threads.add(Executors.newSingleThreadExecutor());
+    try {
+      for (int round = 0; round < 16; round++) {
+        String r = "round" + round;
+        threads.get(round % 8).submit(() -> {
+          for (int i = 0; i < maximum; i++) {
+            assertThat(s.claim(id(r + "-" + i), "fp", "o", LONG)).as("claim %d of %s", i, r).is(acquiredBy("o"));
+          }
+          assertThatThrownBy(() -> s.claim(id(r + "-over"), "fp", "o", LONG))
+              .isInstanceOf(IdempotencyCapacityExceededException.class);
+          return null;
+        }).get(30, TimeUnit.SECONDS);
+        assertThat(s.size()).isEqualTo(maximum);
+        threads.get((round * 3 + 1) % 8).submit(() -> {
+          for (int i = 0; i < maximum; i++) assertThat(s.release(id(r + "-" + i), "o")).isTrue();
+          return null;
+        }).get(30, TimeUnit.SECONDS);
+        assertThat(s.size()).isZero();
+      }
+    } finally {
+      threads.forEach(ExecutorService::shutdownNow);
+    }
+  }
+
+  /**
    * Writers claim, renew (with a shorter lease: out of deadline order), complete and release
    * distinct keys while each moves the clock: every answer is the one the state machine gives (an
    * owner's call answers false only once its lease has ended by the time), the bound holds, and
