@@ -85,6 +85,28 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
     assertThat(store.claim(id("k"), "fp", "owner-b", LONG)).is(acquiredBy("owner-b"));
   }
 
+  /**
+   * A thread's newest claim waits out of the lease queue until the thread's next record comes: one
+   * that is never followed, and never completed, still expires, is dropped and frees its slot.
+   */
+  @Test
+  void aLastClaimNeverFollowedStillExpiresAndFreesItsSlot() {
+    InMemoryIdempotencyStore s = bounded(2);
+    s.claim(id("done"), "fp", "o", LONG);
+    s.complete(id("done"), "o", bytes("answer"), LONG);
+    s.claim(id("abandoned"), "fp", "o", Duration.ofSeconds(30)); // never completed, nothing after it
+    assertThat(s.queuedRecords()).as("the abandoned claim, in its lane's slot, and the completed record").isEqualTo(2);
+    assertThatThrownBy(() -> s.claim(id("third"), "fp", "o", LONG))
+        .isInstanceOf(IdempotencyCapacityExceededException.class);
+    time.advance(Duration.ofSeconds(30));
+    assertThat(s.claim(id("third"), "fp", "o", LONG)).as("the expired claim made room").is(acquiredBy("o"));
+    assertThat(s.size()).isEqualTo(2);
+    s.complete(id("third"), "o", bytes("answer"), LONG);
+    time.advance(LONG);
+    assertThat(s.size()).isZero();
+    assertThat(s.queuedRecords()).as("nothing left behind").isZero();
+  }
+
   @Test
   void whenFullOfClaimsInProgressANewClaimIsRefusedAndNothingIsEvicted() {
     InMemoryIdempotencyStore s = evicting(3);
