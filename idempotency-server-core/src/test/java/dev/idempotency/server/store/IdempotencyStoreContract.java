@@ -137,6 +137,27 @@ public abstract class IdempotencyStoreContract {
     assertCompleted(id("k"), "", bytes("answer"));
   }
 
+  /**
+   * The guards' path: an answer handed over ({@code completeHandingOver}) is stored exactly as
+   * {@code complete} stores it, and a replay's bytes read in place ({@code Completed.read}) are the
+   * stored ones, while {@code result()} hands out a copy that its caller may modify.
+   */
+  @Test
+  void anAnswerHandedOverIsStoredAsCompleteStoresItAndReadsInPlace() {
+    byte[] answer = bytes("{\"id\":7,\"status\":\"paid\"}");
+    store.claim(id("k"), "fp", "owner", LONG);
+    assertThat(store.completeHandingOver(id("k"), "owner", answer.clone(), LONG)).isTrue();
+    assertThat(store.completeHandingOver(id("k"), "owner", bytes("late"), LONG))
+        .as("a completed record is no claim").isFalse();
+
+    ClaimResult.Completed replay = (ClaimResult.Completed) store.claim(id("k"), "fp", "other", LONG);
+    ClaimResult.Completed.Reader<byte[]> copyOut = stored -> stored.clone();
+    assertThat(replay.read(copyOut)).isEqualTo(answer);
+    java.util.Arrays.fill(replay.result(), (byte) '?'); // a copy
+    assertThat(replay.read(copyOut)).isEqualTo(answer);
+    assertCompleted(id("k"), "fp", answer);
+  }
+
   @Test
   void aCompletedRecordAnswersEveryClaimWithExactlyTheStoredBytes() {
     byte[] everyByte = new byte[256];

@@ -86,6 +86,39 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
   }
 
   /**
+   * Fencing tokens drawn by many threads at once (each from its own lane) are unique across
+   * records, and each thread's are increasing; the integrations tell claims apart by them.
+   */
+  @Test
+  void fencingTokensAreUniqueAcrossRecordsAndThreads() throws Exception {
+    InMemoryIdempotencyStore s = bounded(100_000);
+    int threads = 8;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    java.util.Set<Long> all = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int thread = t;
+        futures.add(pool.submit(() -> {
+          long previous = 0;
+          for (int i = 0; i < 2_000; i++) {
+            ClaimResult r = s.claim(id(thread + "-" + i), "fp", "o", LONG);
+            long token = ((ClaimResult.Acquired) r).fencingToken();
+            assertThat(token).as("a thread's tokens increase").isGreaterThan(previous);
+            assertThat(all.add(token)).as("token %d is unique", token).isTrue();
+            previous = token;
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : futures) f.get(60, TimeUnit.SECONDS);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(all).hasSize(threads * 2_000);
+  }
+
+  /**
    * A thread's newest claim waits out of the lease queue until the thread's next record comes: one
    * that is never followed, and never completed, still expires, is dropped and frees its slot.
    */
