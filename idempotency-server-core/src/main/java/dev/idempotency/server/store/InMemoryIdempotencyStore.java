@@ -55,25 +55,24 @@ import java.util.concurrent.locks.ReentrantLock;
  * it is the oldest), and tells an {@link EvictionListener}; a retry of that key then runs the
  * business code again. A claim in progress is never evicted.
  *
- * <p>Design: a {@link ConcurrentHashMap} of immutable records, each change one atomic
- * conditional operation on the map ({@code putIfAbsent}, {@code replace} or {@code remove} of the
- * record read), so a repeat of a completed record is answered by a lock-free read. The bounds are
- * counts kept exact alongside the map: a new claim reserves a slot in its scope's counter (one map
- * lookup and one compare-and-set) and one in the global count before it inserts, and the removal
- * of a record gives both back; a scope's counter leaves its map at zero, so that map never holds
- * more scopes than the store holds records. A store whose share is the whole store (a service with
- * one scope) keeps no scope counters: no share can be met before the global bound is. Expiry is kept in write order, as Caffeine's
- * {@code expireAfterWrite} keeps it: a guard gives all its records one lease TTL and one
- * retention, so records written later expire later, and FIFO queues per kind (claims, completed
- * records; a few lanes each, chosen by the writing thread, so threads do not write one tail)
- * hold them in deadline order at O(1) per write. A record whose deadline is earlier than
- * the last one queued (another TTL) goes to an ordered set instead, so the order
- * stays exact whatever the TTLs. A record replaced or removed is marked and dropped from its queue
- * when it reaches the head. One claim in eight drops a few expired records (no thread, no timer),
- * one thread at a time; a claim that finds no room drops them all first. Caffeine was the first
- * candidate, but its only way to pin an entry is a weight of zero, which takes claims out of the
- * bound: the store would either hold up to twice its maximum or have to resize the cache on every
- * claim.
+ * <p>Design: a {@link ConcurrentHashMap} of immutable records, each change one atomic conditional
+ * operation on the map ({@code putIfAbsent}, {@code replace} or {@code remove} of the record read),
+ * so a repeat of a completed record is answered by a lock-free read. The bounds are counts kept
+ * exact alongside the map: a new claim reserves a slot in its scope's counter (one map lookup and
+ * one compare-and-set) and one in the global count (from its thread's spare slots, taken 32 at a
+ * time) before it inserts, and the removal of a record gives both back; a scope's counter leaves its map at zero, so that map never holds more scopes
+ * than the store holds records. A store whose share is the whole store (a service with one scope)
+ * keeps no scope counters: no share can be met before the global bound is. Expiry is kept in write
+ * order, as Caffeine's {@code expireAfterWrite} keeps it: a guard gives all its records one lease
+ * TTL and one retention, so records written later expire later, and FIFO queues per kind (claims,
+ * completed records; a few lanes each, chosen by the writing thread, so threads do not write one
+ * tail) hold them in deadline order at O(1) per write. A record whose deadline is earlier than the
+ * last one queued (another TTL) goes to an ordered set instead, so the order stays exact whatever
+ * the TTLs. A record replaced or removed is marked and dropped from its queue when it reaches the
+ * head. One claim in eight drops a few expired records (no thread, no timer), one thread at a time;
+ * a claim that finds no room drops them all first. Caffeine was the first candidate, but its only
+ * way to pin an entry is a weight of zero, which takes claims out of the bound: the store would
+ * either hold up to twice its maximum or have to resize the cache on every claim.
  *
  * <p>The array given to {@link #complete} is copied, and {@link ClaimResult.Completed#result()}
  * returns a copy: a caller may modify its own. The guards hand their arrays over
@@ -294,12 +293,11 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     Objects.requireNonNull(ownerToken, "ownerToken");
     Objects.requireNonNull(result, "result");
     long ttl = ttlMillis(retention, "retention");
-    byte[] copy = result;
     long now = now();
     while (true) {
       Entry e = owned(id, ownerToken, now);
       if (e == null) return false;
-      Entry done = new Entry(id, e.fingerprint, null, copy, saturatedAdd(now, ttl), e.scope, e.fencingToken);
+      Entry done = new Entry(id, e.fingerprint, null, result, saturatedAdd(now, ttl), e.scope, e.fencingToken);
       if (records.replace(id, e, done)) {
         e.dead = true;
         retained.add(done);
