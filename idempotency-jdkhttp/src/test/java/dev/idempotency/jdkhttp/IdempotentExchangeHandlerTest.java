@@ -247,14 +247,17 @@ class IdempotentExchangeHandlerTest {
 
     HttpResponse<String> during = post(key, null, "{\"hold\":1}");
     release.countDown();
+    // The repeat goes once the first has been answered (its record is stored by then): sent right
+    // after the release, it would race the first call's completion.
+    HttpResponse<String> firstAnswer = first.get(1, TimeUnit.MINUTES);
     HttpResponse<String> after = post(key, null, "{\"hold\":1}");
 
     assertThat(during.statusCode()).isEqualTo(409);
     assertThat(during.body()).contains("idempotency-request-in-progress");
     assertThat(during.headers().firstValue("Retry-After")).hasValueSatisfying(s -> assertThat(Long.parseLong(s)).isPositive());
-    assertThat(first.get().statusCode()).isEqualTo(201);
+    assertThat(firstAnswer.statusCode()).isEqualTo(201);
     assertThat(after.headers().firstValue("Idempotent-Replayed")).hasValue("true");
-    assertThat(after.body()).isEqualTo(first.get().body());
+    assertThat(after.body()).isEqualTo(firstAnswer.body());
     assertThat(executions).hasValue(1);
   }
 
