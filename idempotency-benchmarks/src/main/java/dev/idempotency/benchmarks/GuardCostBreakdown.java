@@ -157,6 +157,18 @@ public class GuardCostBreakdown {
     return parts.codec.encode(Receipt.charge());
   }
 
+  /** The guard's encode of a result: the codec's bytes after StoredOutcome's tag byte. */
+  @Benchmark
+  public byte[] storedOutcomeValue(Parts parts) {
+    return dev.idempotency.server.StoredOutcome.value(parts.codec, Receipt.charge());
+  }
+
+  /** The new-key baseline's encode: a plain mapper's writer, writeValueAsBytes. */
+  @Benchmark
+  public byte[] baselineEncode() {
+    return Receipt.encode(Receipt.charge());
+  }
+
   /** The irreducible decode, for scale. */
   @Benchmark
   public Receipt decode(Parts parts) {

@@ -1,6 +1,8 @@
 package dev.idempotency.server.store;
 
 import dev.idempotency.contract.Ticker;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -55,21 +57,26 @@ import java.util.concurrent.locks.ReentrantLock;
  * it is the oldest), and tells an {@link EvictionListener}; a retry of that key then runs the
  * business code again. A claim in progress is never evicted.
  *
- * <p>Design: a {@link ConcurrentHashMap} of immutable records, each change one atomic conditional
- * operation on the map ({@code putIfAbsent}, {@code replace} or {@code remove} of the record read),
- * so a repeat of a completed record is answered by a lock-free read. The bounds are counts kept
+ * <p>Design: a {@link ConcurrentHashMap} of records, one object per record from its claim until it
+ * leaves. A claim is one {@code putIfAbsent}; a record's kind (claim, completed, dead) and deadline
+ * are one word of it, so a completion or a renewal is one compare-and-set of that word in place,
+ * with no map operation, and a release or an expiry marks it dead first and then removes it from
+ * the map ({@code remove} of that very record). Two changes of one record are so ordered, one of
+ * them first, and a repeat of a completed record is answered by a lock-free read. (Records were
+ * immutable before, each change a {@code replace} in the map: completing in place saved a new key
+ * a map lookup, a locked map write and a record.) The bounds are counts kept
  * exact alongside the map: a new claim reserves a slot in its scope's counter (one map lookup and
  * one compare-and-set) and one in the global count (from its thread's spare slots, taken 32 at a
- * time) before it inserts, and the removal of a record gives both back; a scope's counter leaves its map at zero, so that map never holds more scopes
- * than the store holds records. A store whose share is the whole store (a service with one scope)
+ * time) before it inserts, and the removal of a record gives both back; a scope's counter leaves its map at zero, so
+ * that map never holds more scopes than the store holds records. A store whose share is the whole store (a service with one scope)
  * keeps no scope counters: no share can be met before the global bound is. Expiry is kept in write
  * order, as Caffeine's {@code expireAfterWrite} keeps it: a guard gives all its records one lease
  * TTL and one retention, so records written later expire later, and FIFO queues per kind (claims,
  * completed records; a few lanes each, chosen by the writing thread, so threads do not write one
  * tail) hold them in deadline order at O(1) per write. A record whose deadline is earlier than the
  * last one queued (another TTL) goes to an ordered set instead, so the order stays exact whatever
- * the TTLs. A record replaced or removed is marked and dropped from its queue when it reaches the
- * head. One claim in eight drops a few expired records (no thread, no timer), one thread at a time;
+ * the TTLs. A record that changed kind since it was queued (a claim completed, a record gone) is
+ * dropped from its queue when it reaches the head, and a claim renewed since is queued again. One claim in eight drops a few expired records (no thread, no timer), one thread at a time;
  * a claim that finds no room drops them all first. Caffeine was the first candidate, but its only
  * way to pin an entry is a weight of zero, which takes claims out of the bound: the store would
  * either hold up to twice its maximum or have to resize the cache on every claim.
@@ -143,8 +150,8 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   private final ConcurrentHashMap<RecordId, Entry> records = new ConcurrentHashMap<>();
   // The records of each scope, claims about to insert included; a counter leaves when it is zero.
   private final ConcurrentHashMap<ScopeKey, ScopeCount> scopes = new ConcurrentHashMap<>();
-  private final Deadlines leases = new Deadlines(true);
-  private final Deadlines retained = new Deadlines(false);
+  private final Deadlines leases = new Deadlines(Entry.LEASE);
+  private final Deadlines retained = new Deadlines(Entry.DONE);
   // The number of records in `records`, plus the slots reserved by claims about to insert one,
   // plus the spare slots the lanes hold (slotLanes): a claim reserves before it inserts, so the map
   // never holds more than maximumSize records.
@@ -212,7 +219,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     return size.get() - spareSlots();
   }
 
-  /** The number of records the deadline queues hold, replaced ones not yet dropped included: for tests. */
+  /** The number of records the deadline queues hold, changed ones not yet dropped included: for tests. */
   int queuedRecords() {
     return leases.queued() + retained.queued();
   }
@@ -245,9 +252,10 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     while (true) {
       Entry e = records.get(id);
       if (e != null) {
-        if (!e.expiredAt(now)) return answer(e, fingerprint, now);
-        expire(e);
-        continue; // gone now, by this call or another: look again
+        long s = e.state;
+        if (Entry.kind(s) != Entry.DEAD && Entry.deadline(s) > now) return answer(e, s, fingerprint, now);
+        drop(e, s); // expired, or dead: gone now, by this call or another (or changed): look again
+        continue;
       }
       ScopeCount scope = reserveInScope(id, now);
       if (!reserveSlot(now)) {
@@ -262,7 +270,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
       // Read after the lookup that found the record absent: every earlier owner's record had left
       // by then, and raised retiredTokens to its token before leaving.
       long fencingToken = nextFencingToken(nanos);
-      Entry claim = new Entry(id, fingerprint, ownerToken, null, saturatedAdd(now, ttl), scope, fencingToken);
+      Entry claim = new Entry(id, fingerprint, ownerToken, scope, fencingToken, deadline(now, ttl));
       if (records.putIfAbsent(id, claim) == null) {
         leases.add(claim);
         return new ClaimResult.Acquired(ownerToken, fencingToken);
@@ -273,11 +281,12 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  private static ClaimResult answer(Entry e, String fingerprint, long now) {
+  private static ClaimResult answer(Entry e, long state, String fingerprint, long now) {
     if (!e.fingerprint.equals(fingerprint)) return MISMATCH;
-    // Not copied here: Completed.result() copies, and the guard reads the bytes in place.
-    if (e.completed()) return new ClaimResult.Completed(e.result);
-    return new ClaimResult.InProgress(Duration.ofMillis(e.expiresAt - now));
+    // Not copied here: Completed.result() copies, and the guard reads the bytes in place. The
+    // result was set before the state said DONE, so the state read first shows it.
+    if (Entry.kind(state) == Entry.DONE) return new ClaimResult.Completed(e.result);
+    return new ClaimResult.InProgress(Duration.ofMillis(Entry.deadline(state) - now));
   }
 
   @Override
@@ -286,7 +295,11 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     return completeHandingOver(id, ownerToken, result.clone(), retention);
   }
 
-  /** {@link #complete} without the copy: the store keeps {@code result} itself. */
+  /**
+   * {@link #complete} without the copy: the store keeps {@code result} itself. The claim is
+   * completed in place, one compare-and-set on its record; the thread that claimed it finds it in
+   * its lane's newest-claim slot, without a map lookup.
+   */
   @Override
   public boolean completeHandingOver(RecordId id, String ownerToken, byte[] result, Duration retention) {
     Objects.requireNonNull(id, "id");
@@ -294,16 +307,43 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     Objects.requireNonNull(result, "result");
     long ttl = ttlMillis(retention, "retention");
     long now = now();
-    while (true) {
-      Entry e = owned(id, ownerToken, now);
-      if (e == null) return false;
-      Entry done = new Entry(id, e.fingerprint, null, result, saturatedAdd(now, ttl), e.scope, e.fencingToken);
-      if (records.replace(id, e, done)) {
-        e.dead = true;
-        retained.add(done);
-        return true;
-      }
+    Entry newest = leases.newestOfThisLane();
+    // Only a success is taken from the slot: any other answer is looked up in the map (a caller
+    // may claim a record again with the same token, on another thread).
+    if (newest != null && newest.id == id && tryComplete(newest, ownerToken, result, now, ttl) == DONE_NOW) {
+      return true;
     }
+    while (true) {
+      Entry e = live(id, now);
+      if (e == null) return false;
+      int outcome = tryComplete(e, ownerToken, result, now, ttl);
+      if (outcome != LOOK_AGAIN) return outcome == DONE_NOW;
+    }
+  }
+
+  private static final int DONE_NOW = 0;
+  private static final int NOT_OWNED = 1;
+  private static final int LOOK_AGAIN = 2;
+
+  /**
+   * Completes {@code e} in place if {@code ownerToken} holds its live claim: {@link #DONE_NOW},
+   * {@link #NOT_OWNED}, or {@link #LOOK_AGAIN} if the record expired or left meanwhile.
+   */
+  private int tryComplete(Entry e, String ownerToken, byte[] result, long now, long ttl) {
+    long s = e.state;
+    if (Entry.kind(s) != Entry.LEASE || !e.token.equals(ownerToken)) {
+      return Entry.kind(s) == Entry.DEAD ? LOOK_AGAIN : NOT_OWNED;
+    }
+    if (Entry.deadline(s) <= now) return LOOK_AGAIN;
+    // The first complete of this owner sets the result; a second one, racing it, answers false.
+    if (!e.setResult(result)) return NOT_OWNED;
+    long done = Entry.state(deadline(now, ttl), Entry.DONE);
+    while (!e.casState(s, done)) {
+      s = e.state; // renewed meanwhile: try again; released, expired or dropped: the claim is gone
+      if (Entry.kind(s) != Entry.LEASE || Entry.deadline(s) <= now) return LOOK_AGAIN;
+    }
+    retained.add(e);
+    return DONE_NOW;
   }
 
   @Override
@@ -312,14 +352,17 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     Objects.requireNonNull(ownerToken, "ownerToken");
     long ttl = ttlMillis(leaseTtl, "leaseTtl");
     long now = now();
+    long until = deadline(now, ttl);
     while (true) {
-      Entry e = owned(id, ownerToken, now);
+      Entry e = live(id, now);
       if (e == null) return false;
-      Entry renewed =
-          new Entry(id, e.fingerprint, ownerToken, null, saturatedAdd(now, ttl), e.scope, e.fencingToken);
-      if (records.replace(id, e, renewed)) {
-        e.dead = true;
-        leases.add(renewed);
+      long s = e.state;
+      if (Entry.kind(s) == Entry.DEAD || Entry.deadline(s) <= now) continue; // changed meanwhile: look again
+      if (Entry.kind(s) != Entry.LEASE || !e.token.equals(ownerToken)) return false;
+      if (e.casState(s, Entry.state(until, Entry.LEASE))) {
+        // In place: where the claim is queued, a sweep that finds it renewed queues it again at its
+        // new deadline. A shorter lease is queued again now, so that it is not dropped late.
+        if (until < Entry.deadline(s)) leases.addOutOfOrder(e, until);
         return true;
       }
     }
@@ -331,52 +374,71 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     Objects.requireNonNull(ownerToken, "ownerToken");
     long now = now();
     while (true) {
-      Entry e = owned(id, ownerToken, now);
+      Entry e = live(id, now);
       if (e == null) return false;
-      if (remove(e)) {
+      long s = e.state;
+      if (Entry.kind(s) == Entry.DEAD || Entry.deadline(s) <= now) continue; // changed meanwhile: look again
+      if (Entry.kind(s) != Entry.LEASE || !e.token.equals(ownerToken)) return false;
+      if (e.casState(s, Entry.dead(s))) {
+        unlink(e);
         return true;
       }
     }
   }
 
   /**
-   * The live claim of {@code id} held by {@code ownerToken}, or null (dropping the record if it
-   * expired). The caller changes it only if the map still holds exactly this record.
+   * The live record of {@code id} (a claim or a completed one), or null; records found expired or
+   * dead are dropped on the way. The caller changes it only by a compare-and-set of the state read.
    */
-  private Entry owned(RecordId id, String ownerToken, long now) {
-    Entry e = records.get(id);
-    if (e == null) return null;
-    if (e.expiredAt(now)) {
-      expire(e);
-      return null;
+  private Entry live(RecordId id, long now) {
+    while (true) {
+      Entry e = records.get(id);
+      if (e == null) return null;
+      long s = e.state;
+      if (Entry.kind(s) != Entry.DEAD && Entry.deadline(s) > now) return e;
+      drop(e, s);
     }
-    return !e.completed() && e.token.equals(ownerToken) ? e : null;
-  }
-
-  /** Drops an expired record, unless the map holds another record for its id by now. */
-  private void expire(Entry e) {
-    remove(e);
   }
 
   /**
-   * Removes {@code e} if the map still holds exactly it, and accounts for it: its fencing token is
-   * retired first (so the next owner's is higher), then its slots are freed and its queue forgets it.
+   * Drops {@code e}, found expired or dead in state {@code s}: marks it dead (unless its state
+   * changed meanwhile: the caller looks again) and takes it out of the map.
    */
-  private boolean remove(Entry e) {
+  private void drop(Entry e, long s) {
+    if (Entry.kind(s) == Entry.DEAD || e.casState(s, Entry.dead(s))) unlink(e);
+  }
+
+  /**
+   * Takes a dead record out of the map and accounts for it, once, whichever thread gets there
+   * first: its fencing token is retired first (so the next owner's is higher), then its slots are
+   * freed. Whether this call removed it.
+   */
+  private boolean unlink(Entry e) {
     long retired = retiredTokens.get();
     while (retired < e.fencingToken && !retiredTokens.compareAndSet(retired, e.fencingToken)) {
       retired = retiredTokens.get();
     }
     if (!records.remove(e.id, e)) return false;
-    removed(e);
+    freeSlot();
+    giveBack(e.scope);
     return true;
   }
 
-  /** Accounts for a record the map no longer holds: its slots are free, its queue forgets it. */
-  private void removed(Entry e) {
-    freeSlot();
-    e.dead = true;
-    giveBack(e.scope);
+  /**
+   * Drops a record the sweep found expired in its queue; whether it did (a renewed claim is not
+   * expired: it is queued again at its new deadline). {@code kind}: the records the queue holds;
+   * a record of another kind (a claim completed since) or dead is only forgotten.
+   */
+  private boolean settle(Entry e, int kind, long now) {
+    while (true) {
+      long s = e.state;
+      if (Entry.kind(s) != kind) return false;
+      if (Entry.deadline(s) > now) {
+        leases.requeue(e, Entry.deadline(s)); // only claims are renewed
+        return false;
+      }
+      if (e.casState(s, Entry.dead(s))) return unlink(e);
+    }
   }
 
   /**
@@ -528,7 +590,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         } else {
           Entry oldest = evictionListener == null ? null : retained.pollEarliestLive();
           if (oldest == null) break; // every record is a live claim, or kept for its retention
-          if (remove(oldest)) {
+          if (evict(oldest)) {
             if (evicted == null) evicted = new ArrayList<>(1);
             evicted.add(oldest);
             room = true;
@@ -541,7 +603,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     if (evicted != null) {
       for (Entry e : evicted) {
         try {
-          evictionListener.evicted(e.id, Duration.ofMillis(Math.max(0, e.expiresAt - now)));
+          evictionListener.evicted(e.id, Duration.ofMillis(Math.max(0, Entry.deadline(e.state) - now)));
         } catch (RuntimeException listenerBug) {
           LOG.log(System.Logger.Level.WARNING, "an EvictionListener threw; ignored", listenerBug);
         }
@@ -582,6 +644,20 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     return Math.max(1, ttl.toMillis());
   }
 
+  /** Evicts a completed record before its deadline; false if it left or changed meanwhile. */
+  private boolean evict(Entry e) {
+    while (true) {
+      long s = e.state;
+      if (Entry.kind(s) != Entry.DONE) return false;
+      if (e.casState(s, Entry.dead(s))) return unlink(e);
+    }
+  }
+
+  /** The deadline {@code ttl} ms after {@code now}, at most what a record's state can hold. */
+  private static long deadline(long now, long ttl) {
+    return Math.min(saturatedAdd(now, ttl), Entry.MAX_DEADLINE);
+  }
+
   private static long saturatedAdd(long a, long b) {
     long r = a + b;
     return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
@@ -603,41 +679,87 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
    * (each reads the last deadline, then appends); such a record is dropped or evicted that much
    * late, never early, since every drop checks the record's own deadline.
    *
+   * <p>A record changes in place, so a queue holds records of other kinds too: a claim completed
+   * since it was queued (it is queued with the completed records as well), and records that left.
+   * The sweep forgets those when they reach the head. A completed record's deadline never changes,
+   * so the completed records are queued as they are; a claim's deadline moves when it is renewed,
+   * so the claims are queued with the deadline they had ({@link Slot}), and a sweep that finds one
+   * renewed at that deadline queues it again at its new one.
+   *
    * <p>The claims' lanes ({@code holdNewest}) keep their newest record out of the queue, in a slot
-   * of its own, and queue it only if it is still live when the lane's next record comes. Most
-   * claims are completed (replaced) within microseconds, before the thread's next claim: they are
-   * never queued, and no sweep has to poll them out again (the queue node, the append and the poll
-   * were about 0.08x of a new key). A sweep checks the slots as it checks the queues' heads.
+   * of its own, and queue it only if it is still a live claim when the lane's next record comes.
+   * Most claims are completed within microseconds, before the thread's next claim: they are never
+   * queued as claims, and no sweep has to poll them out again (the queue node, the append and the
+   * poll were about 0.08x of a new key). The slot also lets the claiming thread complete its claim
+   * without a map lookup. A sweep checks the slots as it checks the queues' heads.
    */
   private final class Deadlines {
+    private final int kind; // of the records this queue is for: Entry.LEASE or Entry.DONE
     private final boolean holdNewest;
     private final Lane[] lanes = new Lane[LANES];
     private final ConcurrentSkipListSet<Slot> outOfOrder = new ConcurrentSkipListSet<>(Slot.BY_TIME);
     private final AtomicLong sequence = new AtomicLong();
     private int nextLane; // where the next sweep starts, so that no lane waits behind the others; under the lock
 
-    Deadlines(boolean holdNewest) {
-      this.holdNewest = holdNewest;
+    Deadlines(int kind) {
+      this.kind = kind;
+      this.holdNewest = kind == Entry.LEASE;
       for (int i = 0; i < LANES; i++) lanes[i] = new Lane();
     }
 
+    /** Queues a record just written: a new claim, or a claim just completed. */
     void add(Entry e) {
-      Lane lane = lanes[lane()];
       if (holdNewest) {
-        // The slot takes the newest; the one it held is queued if still live. A sweeper that took
-        // that one out of the slot first (expired) left null here: nothing to queue then.
-        Entry previous = lane.newest.getAndSet(e);
-        if (previous == null || previous.dead) return;
-        e = previous;
+        // The slot takes the newest; the one it held is queued if still a live claim. A sweeper
+        // that took that one out of the slot first left null here: nothing to queue then.
+        Entry previous = lanes[lane()].newest.getAndSet(e);
+        if (previous == null) return;
+        long s = previous.state;
+        if (Entry.kind(s) == Entry.LEASE) enqueue(previous, Entry.deadline(s));
+        return;
       }
+      enqueue(e, Entry.deadline(e.state));
+    }
+
+    /** The newest claim of this thread's lane (claims' queue only), or null. */
+    Entry newestOfThisLane() {
+      return lanes[lane()].newest.get();
+    }
+
+    /** Queues a claim again at {@code at}, its new deadline, found by a sweep; the lock is held. */
+    void requeue(Entry e, long at) {
+      enqueue(e, at);
+    }
+
+    /** Queues a claim in the ordered set at {@code at}: a renewal that shortened its lease. */
+    void addOutOfOrder(Entry e, long at) {
+      outOfOrder.add(new Slot(at, sequence.incrementAndGet(), e));
+    }
+
+    private void enqueue(Entry e, long at) {
+      Lane lane = lanes[lane()];
       long last = lane.lastQueued.get();
-      if (e.expiresAt >= last) {
+      if (at >= last) {
         // Many records share a millisecond, and so a deadline: most appends write nothing here.
-        if (e.expiresAt > last) lane.lastQueued.compareAndSet(last, e.expiresAt);
-        lane.inOrder.offer(e);
+        if (at > last) lane.lastQueued.compareAndSet(last, at);
+        lane.inOrder.offer(holdNewest ? new Slot(at, 0, e) : e);
       } else {
-        outOfOrder.add(new Slot(e.expiresAt, sequence.incrementAndGet(), e));
+        outOfOrder.add(new Slot(at, sequence.incrementAndGet(), e));
       }
+    }
+
+    private Entry entryOf(Object queued) {
+      return holdNewest ? ((Slot) queued).entry : (Entry) queued;
+    }
+
+    /** The deadline a record was queued with: a claim's own (it moves), a completed record's. */
+    private long at(Object queued) {
+      return holdNewest ? ((Slot) queued).at : Entry.deadline(((Entry) queued).state);
+    }
+
+    /** Whether a queued record is one to poll by {@code now}: of another kind, or due. */
+    private boolean due(Object queued, long now) {
+      return Entry.kind(entryOf(queued).state) != kind || at(queued) <= now;
     }
 
     int queued() {
@@ -646,18 +768,21 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
       return n;
     }
 
-    /** Whether a sweep has something to do: a replaced record to forget or an expired one to drop. */
+    /** Whether a sweep has something to do: a record to forget or an expired one to drop. */
     boolean due(long now) {
       for (Lane lane : lanes) {
-        Entry head = lane.inOrder.peek();
-        if (head != null && (head.dead || head.expiresAt <= now)) return true;
-        // A replaced record in the slot is not due: the lane's next record takes its place.
+        Object head = lane.inOrder.peek();
+        if (head != null && due(head, now)) return true;
+        // A record of another kind in the slot is not due: the lane's next record takes its place.
         Entry newest = lane.newest.get();
-        if (newest != null && !newest.dead && newest.expiresAt <= now) return true;
+        if (newest != null) {
+          long s = newest.state;
+          if (Entry.kind(s) == kind && Entry.deadline(s) <= now) return true;
+        }
       }
       if (outOfOrder.isEmpty()) return false;
       Slot first = outOfOrder.ceiling(Slot.MIN); // not first(): the sweeper may empty it meanwhile
-      return first != null && (first.entry.dead || first.at <= now);
+      return first != null && (Entry.kind(first.entry.state) != kind || first.at <= now);
     }
 
     /**
@@ -673,19 +798,17 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         Lane lane = lanes[(from + i) & (LANES - 1)];
         PaddedQueue inOrder = lane.inOrder;
         for (; expired < maxExpired && polls < maxPolls; polls++) {
-          Entry head = inOrder.peek();
-          if (head == null || (!head.dead && head.expiresAt > now)) break;
+          Object head = inOrder.peek();
+          if (head == null || !due(head, now)) break;
           inOrder.poll();
-          if (!head.dead) {
-            expire(head);
-            expired++;
-          }
+          if (settle(entryOf(head), kind, now)) expired++;
         }
         Entry newest = lane.newest.get();
-        if (newest != null && expired < maxExpired && (newest.dead || newest.expiresAt <= now)
-            && lane.newest.compareAndSet(newest, null)) { // else the lane's writer queued it
-          if (!newest.dead) {
-            expire(newest);
+        if (newest != null && expired < maxExpired) {
+          long s = newest.state;
+          if ((Entry.kind(s) != kind || Entry.deadline(s) <= now)
+              && lane.newest.compareAndSet(newest, null) // else the lane's writer queued it
+              && settle(newest, kind, now)) {
             expired++;
           }
         }
@@ -693,38 +816,38 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
       int expiredOutOfOrder = 0;
       for (polls = 0; expiredOutOfOrder < maxExpired && polls < maxPolls; polls++) {
         Slot first = outOfOrder.isEmpty() ? null : outOfOrder.first();
-        if (first == null || (!first.entry.dead && first.at > now)) break;
+        if (first == null || (Entry.kind(first.entry.state) == kind && first.at > now)) break;
         outOfOrder.remove(first);
-        if (!first.entry.dead) {
-          expire(first.entry);
-          expiredOutOfOrder++;
-        }
+        if (settle(first.entry, kind, now)) expiredOutOfOrder++;
       }
       return expired + expiredOutOfOrder;
     }
 
-    /** Removes and returns the live record with the earliest deadline, or null; the lock is held. */
+    /**
+     * Removes and returns the completed record with the earliest deadline, or null (completed
+     * records' queue only); the lock is held.
+     */
     Entry pollEarliestLive() {
       while (true) {
         PaddedQueue earliest = null;
         Entry head = null;
         for (Lane lane : lanes) {
-          Entry h = lane.inOrder.peek();
-          while (h != null && h.dead) { // forgotten on the way
+          Object h = lane.inOrder.peek();
+          while (h != null && Entry.kind(entryOf(h).state) != kind) { // forgotten on the way
             lane.inOrder.poll();
             h = lane.inOrder.peek();
           }
-          if (h != null && (head == null || h.expiresAt < head.expiresAt)) {
-            head = h;
+          if (h != null && (head == null || at(h) < Entry.deadline(head.state))) {
+            head = entryOf(h);
             earliest = lane.inOrder;
           }
         }
         Slot first = outOfOrder.isEmpty() ? null : outOfOrder.first();
-        if (first != null && first.entry.dead) {
+        if (first != null && Entry.kind(first.entry.state) != kind) {
           outOfOrder.remove(first);
           continue;
         }
-        if (first != null && (head == null || first.at < head.expiresAt)) {
+        if (first != null && (head == null || first.at < Entry.deadline(head.state))) {
           outOfOrder.remove(first);
           return first.entry;
         }
@@ -765,53 +888,93 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   /**
    * A queue whose head and tail share no cache line with the next lane's: two threads appending
    * to neighbouring lanes measured a fifth of the lanes' gain slower (the fields written by every
-   * append were 96 bytes apart).
+   * append were 96 bytes apart). It holds {@link Entry}s (completed records) or {@link Slot}s
+   * (claims, with the deadline they were queued with).
    */
   @SuppressWarnings({"serial", "unused"}) // never serialized; the fields only take room
-  private static final class PaddedQueue extends ConcurrentLinkedQueue<Entry> {
+  private static final class PaddedQueue extends ConcurrentLinkedQueue<Object> {
     long p0, p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12, p13, p14, p15;
   }
 
-  /** A record in the ordered set; {@code seq} tells apart records with the same deadline. */
+  /**
+   * A record queued with a deadline: in the ordered set ({@code seq} tells apart records with the
+   * same deadline), or a claim in a lane (its deadline then, {@code seq} unused).
+   */
   private record Slot(long at, long seq, Entry entry) {
     static final Slot MIN = new Slot(Long.MIN_VALUE, Long.MIN_VALUE, null);
     static final Comparator<Slot> BY_TIME = Comparator.comparingLong(Slot::at).thenComparingLong(Slot::seq);
   }
 
   /**
-   * One immutable record: a claim ({@code token != null}) or a completed one ({@code result}), and
-   * when it expires. A change replaces it in the map with a new one.
+   * One record, changed in place: a claim, then perhaps a completed record, until it leaves. Its
+   * kind and deadline are one word, {@link #state}, changed only by compare-and-set, so a
+   * completion, a renewal, a release and an expiry of the same record are ordered, one of them
+   * first: a claim completed is never dropped as expired, and a claim dropped is never completed.
+   * A record marked {@link #DEAD} leaves the map (its marker or any thread that finds it takes it
+   * out, and accounts for it once); every reader treats it as absent.
    */
   private static final class Entry {
+    static final int LEASE = 0;
+    static final int DONE = 1;
+    static final int DEAD = 2;
+    private static final int KIND_BITS = 2;
+    static final long MAX_DEADLINE = Long.MAX_VALUE >> KIND_BITS;
+    private static final VarHandle STATE;
+    private static final VarHandle RESULT;
+
+    static {
+      try {
+        MethodHandles.Lookup lookup = MethodHandles.lookup();
+        STATE = lookup.findVarHandle(Entry.class, "state", long.class);
+        RESULT = lookup.findVarHandle(Entry.class, "result", byte[].class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+
     final RecordId id;
     final String fingerprint;
-    final String token;
-    final byte[] result;
-    final long expiresAt; // millis since the store was made
-    final ScopeCount scope; // the counter that holds this record's slot, handed on to its successors; null without shares
+    final String token; // the owner's, kept by its completed record
+    final ScopeCount scope; // the counter that holds this record's slot; null without shares
     final long fencingToken; // the owner's, kept by its renewals and its completed record
-    // Set once the map no longer holds this record (replaced or removed), so the queues forget it.
-    // A plain field: a sweeper that reads it late only checks the record's deadline first, and a
-    // drop removes a record only if the map still holds this very one.
-    boolean dead;
+    // The deadline (millis since the store was made) shifted up, and the kind in the low bits.
+    volatile long state;
+    // Set once, by the owner's complete, before the state says DONE (whose volatile write and read
+    // then publish it); null while a claim.
+    volatile byte[] result;
 
-    Entry(RecordId id, String fingerprint, String token, byte[] result, long expiresAt, ScopeCount scope,
-        long fencingToken) {
+    Entry(RecordId id, String fingerprint, String token, ScopeCount scope, long fencingToken, long leaseDeadline) {
       this.id = id;
       this.fingerprint = fingerprint;
       this.token = token;
-      this.result = result;
-      this.expiresAt = expiresAt;
       this.scope = scope;
       this.fencingToken = fencingToken;
+      this.state = state(leaseDeadline, LEASE);
     }
 
-    boolean completed() {
-      return result != null;
+    static long state(long deadline, int kind) {
+      return (deadline << KIND_BITS) | kind;
     }
 
-    boolean expiredAt(long now) {
-      return expiresAt <= now;
+    static long deadline(long state) {
+      return state >> KIND_BITS;
+    }
+
+    static int kind(long state) {
+      return (int) state & ((1 << KIND_BITS) - 1);
+    }
+
+    /** The state {@code s} marked dead, its deadline kept (an eviction reports what was left). */
+    static long dead(long s) {
+      return (s & ~((1L << KIND_BITS) - 1)) | DEAD;
+    }
+
+    boolean casState(long expected, long next) {
+      return STATE.compareAndSet(this, expected, next);
+    }
+
+    boolean setResult(byte[] r) {
+      return RESULT.compareAndSet(this, (byte[]) null, r);
     }
   }
 

@@ -140,6 +140,94 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
     assertThat(s.queuedRecords()).as("nothing left behind").isZero();
   }
 
+  /**
+   * A claim is renewed in place, where it is queued: a sweep that reaches it at its old deadline
+   * queues it again at its new one. It is neither dropped then nor in the way of the expired
+   * claims queued after it, and it is dropped at its new deadline.
+   */
+  @Test
+  void aRenewedClaimLivesToItsNewDeadlineWithoutHoldingBackTheClaimsQueuedAfterIt() {
+    InMemoryIdempotencyStore s = bounded(3);
+    s.claim(id("renewed"), "fp", "o", Duration.ofSeconds(1));
+    s.claim(id("crashed"), "fp", "o", Duration.ofSeconds(1)); // queues "renewed" behind it in the lane
+    time.advance(Duration.ofMillis(500));
+    assertThat(s.renew(id("renewed"), "o", Duration.ofSeconds(2))).isTrue(); // until 2.5 s
+    s.claim(id("third"), "fp", "o", Duration.ofSeconds(1)); // queues "crashed"; until 1.5 s
+    time.advance(Duration.ofMillis(500)); // 1 s: "crashed" is over, "renewed" is not
+
+    assertThat(s.claim(id("fourth"), "fp", "o", LONG)).as("the expired claim made room").is(acquiredBy("o"));
+    assertThat(s.claim(id("renewed"), "fp", "x", LONG)).isInstanceOf(ClaimResult.InProgress.class);
+    time.advance(Duration.ofMillis(1_499)); // 2.499 s
+    assertThat(s.size()).as("renewed and fourth").isEqualTo(2);
+    time.advance(Duration.ofMillis(1));
+    assertThat(s.size()).as("the renewed lease is over at its new deadline").isEqualTo(1);
+    assertThat(s.queuedRecords()).as("fourth, in its lane's slot").isEqualTo(1);
+  }
+
+  /** A renewal may shorten a lease: the claim is dropped at its new, earlier deadline. */
+  @Test
+  void aLeaseShortenedByARenewalEndsAtItsNewDeadlineAndMakesRoomThen() {
+    InMemoryIdempotencyStore s = bounded(1);
+    s.claim(id("a"), "fp", "o", LONG);
+    assertThat(s.renew(id("a"), "o", Duration.ofSeconds(1))).isTrue();
+    time.advance(Duration.ofMillis(999));
+    assertThatThrownBy(() -> s.claim(id("b"), "fp", "o", LONG))
+        .isInstanceOf(IdempotencyCapacityExceededException.class);
+    time.advance(Duration.ofMillis(1));
+    assertThat(s.claim(id("b"), "fp", "o", LONG)).is(acquiredBy("o"));
+    assertThat(s.complete(id("a"), "o", bytes("late"), LONG)).isFalse();
+    assertThat(s.queuedRecords()).as("b, in its lane's slot").isEqualTo(1);
+  }
+
+  /**
+   * A completion in place races the lease's end: the owner completes while another thread moves
+   * the clock past the lease and claims the key, and a third sweeps. Exactly one of them wins each
+   * time: the completion (the other's claim is answered with it) or the new claim (the completion
+   * answers false and stored nothing). Never both, never neither.
+   */
+  @Test
+  void aCompletionRacingTheLeasesEndEitherStoresOrLosesTheClaimNeverBoth() throws Exception {
+    InMemoryIdempotencyStore s = bounded(100_000);
+    ExecutorService pool = Executors.newFixedThreadPool(3);
+    java.util.concurrent.atomic.AtomicBoolean sweeping = new java.util.concurrent.atomic.AtomicBoolean(true);
+    int completedFirst = 0;
+    int claimedFirst = 0;
+    try {
+      Future<?> sweeper = pool.submit(() -> {
+        while (sweeping.get()) s.cleanUp();
+      });
+      for (int i = 0; i < 3_000; i++) {
+        RecordId id = id("race-" + i);
+        assertThat(s.claim(id, "fp", "owner", Duration.ofMillis(1))).is(acquiredBy("owner"));
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+        Future<Boolean> complete = pool.submit(() -> {
+          start.await();
+          return s.complete(id, "owner", bytes("answer"), LONG);
+        });
+        Future<ClaimResult> next = pool.submit(() -> {
+          start.await();
+          time.advance(Duration.ofMillis(1));
+          return s.claim(id, "fp", "next", LONG);
+        });
+        boolean stored = complete.get(30, TimeUnit.SECONDS);
+        ClaimResult other = next.get(30, TimeUnit.SECONDS);
+        if (stored) {
+          assertThat(other).as("the completion came first: the next claim is its replay").isInstanceOf(ClaimResult.Completed.class);
+          completedFirst++;
+        } else {
+          assertThat(other).as("the lease ended first: the next claim acquires").is(acquiredBy("next"));
+          claimedFirst++;
+        }
+      }
+      sweeping.set(false);
+      sweeper.get(30, TimeUnit.SECONDS);
+    } finally {
+      sweeping.set(false);
+      pool.shutdownNow();
+    }
+    assertThat(completedFirst + claimedFirst).isEqualTo(3_000);
+  }
+
   @Test
   void whenFullOfClaimsInProgressANewClaimIsRefusedAndNothingIsEvicted() {
     InMemoryIdempotencyStore s = evicting(3);
