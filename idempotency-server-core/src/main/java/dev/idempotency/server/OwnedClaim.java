@@ -40,7 +40,12 @@ final class OwnedClaim implements Claim, Runnable {
   private final long fencingToken;
   private volatile long grantedAt; // ticker nanos: when the last successful claim or renewal was sent
   private volatile boolean lost;
-  private boolean renewing = true; // guarded by this
+  private boolean renewing = true; // guarded by this; for a claim in the keeper's list
+  // The keeper's stripe whose slot took this claim, or null if it went to the stripe's list (see
+  // LeaseKeeper.Stripe); written before the claim is published to the tick.
+  LeaseKeeper.Stripe slot;
+  // Set by a tick while it renews this claim from a slot (see stopRenewing).
+  private volatile boolean renewingNow;
   // The keeper's list of running claims (LeaseKeeper.Stripe): the stripe this claim is linked
   // into, null once unlinked, and its neighbours, guarded by the stripe.
   volatile LeaseKeeper.Stripe stripe;
@@ -79,12 +84,47 @@ final class OwnedClaim implements Claim, Runnable {
     return lost;
   }
 
-  /** Stops renewing; returns once no renewal is in flight. */
+  /**
+   * Stops renewing; returns once no renewal is in flight, and none starts after.
+   *
+   * <p>A claim in its stripe's slot: a handshake with the tick, two volatile writes each followed
+   * by a read of the other's (Dekker's). This takes the claim out of the slot, then reads
+   * {@link #renewingNow}; a tick sets that, then reads the slot under this claim's monitor before
+   * it renews. So either the tick finds the slot empty and renews nothing, or this call sees the
+   * tick at work and waits for its monitor, which the tick holds while it renews: if the tick has
+   * not taken it yet, it finds the slot empty once it does.
+   */
   void stopRenewing() {
+    LeaseKeeper.Stripe inSlot = slot;
+    if (inSlot != null) {
+      inSlot.compareAndSet(this, null); // false: a tick that lost the lease took it out already
+      if (renewingNow) {
+        synchronized (this) { // waits for the renewal in flight, if the tick holds the monitor
+          renewing = false;
+        }
+      }
+      return;
+    }
     synchronized (this) {
       renewing = false;
     }
     keeper.stopRenewing(this);
+  }
+
+  /** The tick's renewal of a claim in {@code inSlot}: see {@link #stopRenewing}. */
+  void renewInSlot(LeaseKeeper.Stripe inSlot, long now) {
+    renewingNow = true;
+    try {
+      if (inSlot.get() == this) renewIfDue(now); // read again under the monitor there
+    } finally {
+      renewingNow = false;
+    }
+  }
+
+  /** Whether the work still runs: in the slot, or not stopped in the list. Under the monitor. */
+  private boolean running() {
+    LeaseKeeper.Stripe inSlot = slot;
+    return inSlot != null ? inSlot.get() == this : renewing;
   }
 
   /** Whether a renewal period has passed since the lease was last granted (the tick's filter). */
@@ -100,7 +140,7 @@ final class OwnedClaim implements Claim, Runnable {
   synchronized void renewIfDue(long now) {
     if (lost || now - grantedAt - keeper.renewEveryNanos < 0) return;
     boolean completing = result != null;
-    if (completing ? ended || now - renewUntil >= 0 : !renewing) return;
+    if (completing ? ended || now - renewUntil >= 0 : !running()) return;
     boolean renewed;
     try {
       renewed = keeper.store.renew(id, token, keeper.leaseTtl);

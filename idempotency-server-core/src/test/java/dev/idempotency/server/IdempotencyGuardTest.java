@@ -502,6 +502,67 @@ class IdempotencyGuardTest {
     }
   }
 
+  /**
+   * The work ends while a renewal of its claim is in flight (the store holds it): the guard waits
+   * for that renewal to answer before it completes, so no renewal reaches the store after the
+   * completion, and the lease is not reported lost. A call alone on its thread is renewed from its
+   * stripe's slot, with the handshake of OwnedClaim.stopRenewing.
+   */
+  @Test
+  void aRenewalInFlightWhenTheWorkEndsIsAnsweredBeforeTheCompletion() throws Exception {
+    java.util.Queue<String> order = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    CountDownLatch renewing = new CountDownLatch(1);
+    CountDownLatch answerRenewal = new CountDownLatch(1);
+    ScriptedStore store = new ScriptedStore(memory) {
+      @Override
+      public boolean renew(RecordId id, String ownerToken, Duration leaseTtl) {
+        order.add("renew");
+        renewing.countDown();
+        await(answerRenewal);
+        boolean renewed = super.renew(id, ownerToken, leaseTtl);
+        order.add("renewed");
+        return renewed;
+      }
+
+      @Override
+      public boolean complete(RecordId id, String ownerToken, byte[] result, Duration retention) {
+        order.add("complete");
+        return super.complete(id, ownerToken, result, retention);
+      }
+    };
+    RecordingListener heard = new RecordingListener();
+    IdempotencyGuard guard = guard(builder(store).leaseTtl(Duration.ofMillis(150)).listener(heard));
+    java.util.concurrent.atomic.AtomicReference<Thread> callerThread = new java.util.concurrent.atomic.AtomicReference<>();
+    CountDownLatch workEnded = new CountDownLatch(1);
+    ExecutorService caller = Executors.newSingleThreadExecutor();
+    try {
+      Future<String> call = caller.submit(() -> {
+        callerThread.set(Thread.currentThread());
+        return guard.execute("k", String.class, () -> {
+          time.advance(Duration.ofMillis(50)); // a renewal period: the next tick renews
+          await(renewing);
+          workEnded.countDown();
+          return "v";
+        });
+      });
+      await(workEnded);
+      // The work has returned while its renewal is held: the caller waits for the renewal (on the
+      // claim's monitor, which the tick holds) before it completes. Without that wait it would
+      // complete now, and "complete" would come before "renewed" below.
+      awaitTrue(() -> callerThread.get().getState() == Thread.State.BLOCKED || call.isDone());
+      answerRenewal.countDown();
+      assertThat(call.get(30, TimeUnit.SECONDS)).isEqualTo("v");
+    } finally {
+      answerRenewal.countDown();
+      caller.shutdownNow();
+    }
+    assertThat(order).startsWith("renew", "renewed", "complete");
+    assertThat(order).filteredOn("renew"::equals).hasSize(1);
+    assertThat(heard.events).noneMatch(e -> e.startsWith("leaseLost"));
+    assertThat(memory.claim(new RecordId(NS, "", "k"), "", "other", Duration.ofMinutes(1)))
+        .isInstanceOf(ClaimResult.Completed.class);
+  }
+
   /** Sixteen slow calls at once renew their leases on one thread, not one thread each. */
   @Test
   void allCallsOfAGuardRenewOnOneThread() throws Exception {
