@@ -331,7 +331,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
    */
   private int tryComplete(Entry e, String ownerToken, byte[] result, long now, long ttl) {
     long s = e.state;
-    if (Entry.kind(s) != Entry.LEASE || !e.token.equals(ownerToken)) {
+    if (Entry.kind(s) != Entry.LEASE || !ownerToken.equals(e.token)) {
       return Entry.kind(s) == Entry.DEAD ? LOOK_AGAIN : NOT_OWNED;
     }
     if (Entry.deadline(s) <= now) return LOOK_AGAIN;
@@ -342,6 +342,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
       s = e.state; // renewed meanwhile: try again; released, expired or dropped: the claim is gone
       if (Entry.kind(s) != Entry.LEASE || Entry.deadline(s) <= now) return LOOK_AGAIN;
     }
+    e.token = null;
     retained.add(e);
     return DONE_NOW;
   }
@@ -358,7 +359,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
       if (e == null) return false;
       long s = e.state;
       if (Entry.kind(s) == Entry.DEAD || Entry.deadline(s) <= now) continue; // changed meanwhile: look again
-      if (Entry.kind(s) != Entry.LEASE || !e.token.equals(ownerToken)) return false;
+      if (Entry.kind(s) != Entry.LEASE || !ownerToken.equals(e.token)) return false;
       if (e.casState(s, Entry.state(until, Entry.LEASE))) {
         // In place: where the claim is queued, a sweep that finds it renewed queues it again at its
         // new deadline. A shorter lease is queued again now, so that it is not dropped late.
@@ -378,7 +379,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
       if (e == null) return false;
       long s = e.state;
       if (Entry.kind(s) == Entry.DEAD || Entry.deadline(s) <= now) continue; // changed meanwhile: look again
-      if (Entry.kind(s) != Entry.LEASE || !e.token.equals(ownerToken)) return false;
+      if (Entry.kind(s) != Entry.LEASE || !ownerToken.equals(e.token)) return false;
       if (e.casState(s, Entry.dead(s))) {
         unlink(e);
         return true;
@@ -934,7 +935,10 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
     final RecordId id;
     final String fingerprint;
-    final String token; // the owner's, kept by its completed record
+    // The owner's; dropped once completed (nobody owns a completed record), which saves a record
+    // kept for its retention the token's 56 bytes. A reader that read the state before the
+    // completion and the token after finds null: not its claim, as it is not any more.
+    String token;
     final ScopeCount scope; // the counter that holds this record's slot; null without shares
     final long fencingToken; // the owner's, kept by its renewals and its completed record
     // The deadline (millis since the store was made) shifted up, and the kind in the low bits.
