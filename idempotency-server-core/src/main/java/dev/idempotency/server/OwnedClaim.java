@@ -95,9 +95,8 @@ final class OwnedClaim implements Claim, Runnable {
    * not taken it yet, it finds the slot empty once it does.
    */
   void stopRenewing() {
-    LeaseKeeper.Stripe inSlot = slot;
-    if (inSlot != null) {
-      inSlot.compareAndSet(this, null); // false: a tick that lost the lease took it out already
+    if (slot != null) {
+      keeper.stopRenewing(this); // empties the slot (a compare-and-set: a full fence)
       if (renewingNow) {
         synchronized (this) { // waits for the renewal in flight, if the tick holds the monitor
           renewing = false;
