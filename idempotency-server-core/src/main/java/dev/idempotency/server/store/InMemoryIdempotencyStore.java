@@ -76,7 +76,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * tail) hold them in deadline order at O(1) per write. A record whose deadline is earlier than the
  * last one queued (another TTL) goes to an ordered set instead, so the order stays exact whatever
  * the TTLs. A record that changed kind since it was queued (a claim completed, a record gone) is
- * dropped from its queue when it reaches the head, and a claim renewed since is queued again. One claim in eight drops a few expired records (no thread, no timer), one thread at a time;
+ * dropped from its queue when it reaches the head, and a claim renewed since is queued again. One new claim in 32 drops a few expired records (no thread, no timer), one thread at a time;
  * a claim that finds no room drops them all first. Caffeine was the first candidate, but its only
  * way to pin an entry is a weight of zero, which takes claims out of the bound: the store would
  * either hold up to twice its maximum or have to resize the cache on every claim.
@@ -111,13 +111,16 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   // Matches the Redis store: longer TTLs are mistakes (and would overflow the clock arithmetic).
   private static final long MAX_TTL_MILLIS = Duration.ofDays(36_525).toMillis();
 
-  // One claim in SWEEP_EVERY (chosen by the record's hash, so no counter is shared between
+  // One new claim in SWEEP_EVERY (chosen by the record's hash, so no counter is shared between
   // threads) drops up to SWEEP_BATCH expired records per queue: amortizes the sweep like Caffeine's
   // maintenance, so no single call pays for a large batch of expiries, and the lock and the queue
   // heads are touched by few calls. That drops twice as fast as claims add records. Replaced
-  // records leave the queues at up to four times that rate (a poll each, no map operation).
-  private static final int SWEEP_EVERY = 8;
-  private static final int SWEEP_BATCH = 16;
+  // records leave the queues at up to four times that rate (a poll each, no map operation). Only
+  // a claim that adds a record sweeps: a repeat adds nothing to drop. (One in 8 with batches of 16
+  // drops as fast, but its check of every lane's head, lines the other request threads write,
+  // cost two threads about 0.04x of a new key; one in 32 pays it a quarter as often.)
+  private static final int SWEEP_EVERY = 32;
+  private static final int SWEEP_BATCH = 64;
   private static final int SWEEP_POLLS = 4 * SWEEP_BATCH;
   // Lanes of each deadline queue (see Deadlines): a power of two, two per processor, 2 to 16.
   private static final int LANES = Math.min(16, Math.max(2,
@@ -248,15 +251,18 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     long ttl = ttlMillis(leaseTtl, "leaseTtl");
     long nanos = ticker.read() - origin;
     long now = TimeUnit.NANOSECONDS.toMillis(nanos); // as now()
-    if ((id.hashCode() & (SWEEP_EVERY - 1)) == 0) sweepSome(now);
     while (true) {
       Entry e = records.get(id);
       if (e != null) {
         long s = e.state;
-        if (Entry.kind(s) != Entry.DEAD && Entry.deadline(s) > now) return answer(e, s, fingerprint, now);
-        drop(e, s); // expired, or dead: gone now, by this call or another (or changed): look again
+        int kind = Entry.kind(s);
+        if (kind < Entry.DEAD && Entry.deadline(s) > now) return answer(e, s, fingerprint, now);
+        // Expired, or dead: gone now, by this call or another (or changed); or being completed:
+        // done in a moment. Look again.
+        drop(e, s);
         continue;
       }
+      if ((id.hashCode() & (SWEEP_EVERY - 1)) == 0) sweepSome(now);
       ScopeCount scope = reserveInScope(id, now);
       if (!reserveSlot(now)) {
         giveBack(scope);
@@ -335,14 +341,18 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
       return Entry.kind(s) == Entry.DEAD ? LOOK_AGAIN : NOT_OWNED;
     }
     if (Entry.deadline(s) <= now) return LOOK_AGAIN;
-    // The first complete of this owner sets the result; a second one, racing it, answers false.
-    if (!e.setResult(result)) return NOT_OWNED;
-    long done = Entry.state(deadline(now, ttl), Entry.DONE);
-    while (!e.casState(s, done)) {
-      s = e.state; // renewed meanwhile: try again; released, expired or dropped: the claim is gone
-      if (Entry.kind(s) != Entry.LEASE || Entry.deadline(s) <= now) return LOOK_AGAIN;
+    // One compare-and-set takes the claim from its owner: a second complete racing this one, a
+    // release or an expiry then finds no live claim. The result and the completed state follow
+    // with plain ordered writes (no locked instruction); a reader that sees DONE sees the result.
+    long deadline = deadline(now, ttl);
+    while (!e.casState(s, Entry.state(deadline, Entry.COMPLETING))) {
+      s = e.state; // renewed meanwhile: try again; completed, released, expired or dropped: gone
+      if (Entry.kind(s) != Entry.LEASE) return Entry.kind(s) == Entry.DEAD ? LOOK_AGAIN : NOT_OWNED;
+      if (Entry.deadline(s) <= now) return LOOK_AGAIN;
     }
+    e.result = result;
     e.token = null;
+    e.setStateRelease(Entry.state(deadline, Entry.DONE));
     retained.add(e);
     return DONE_NOW;
   }
@@ -406,7 +416,15 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
    * changed meanwhile: the caller looks again) and takes it out of the map.
    */
   private void drop(Entry e, long s) {
-    if (Entry.kind(s) == Entry.DEAD || e.casState(s, Entry.dead(s))) unlink(e);
+    int kind = Entry.kind(s);
+    if (kind == Entry.COMPLETING) {
+      // Never dropped: its completing thread makes it DONE within a few instructions. A claim
+      // waits for that rather than answer "in progress" for a call that has ended; the yield lets
+      // that thread run if it was descheduled in between.
+      Thread.yield();
+      return;
+    }
+    if (kind == Entry.DEAD || e.casState(s, Entry.dead(s))) unlink(e);
   }
 
   /**
@@ -918,16 +936,18 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     static final int LEASE = 0;
     static final int DONE = 1;
     static final int DEAD = 2;
+    // Taken from its owner by a complete that is writing the result: DONE next, at the deadline it
+    // already holds, written by that thread alone. Never dropped, renewed or released; a claim
+    // that finds it waits for DONE (see drop).
+    static final int COMPLETING = 3;
     private static final int KIND_BITS = 2;
     static final long MAX_DEADLINE = Long.MAX_VALUE >> KIND_BITS;
     private static final VarHandle STATE;
-    private static final VarHandle RESULT;
 
     static {
       try {
         MethodHandles.Lookup lookup = MethodHandles.lookup();
         STATE = lookup.findVarHandle(Entry.class, "state", long.class);
-        RESULT = lookup.findVarHandle(Entry.class, "result", byte[].class);
       } catch (ReflectiveOperationException e) {
         throw new ExceptionInInitializerError(e);
       }
@@ -943,9 +963,9 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     final long fencingToken; // the owner's, kept by its renewals and its completed record
     // The deadline (millis since the store was made) shifted up, and the kind in the low bits.
     volatile long state;
-    // Set once, by the owner's complete, before the state says DONE (whose volatile write and read
-    // then publish it); null while a claim.
-    volatile byte[] result;
+    // Set once, by the complete that took the claim (COMPLETING), before it writes DONE with
+    // release order: a reader that reads DONE (a volatile read) sees it. Null until then.
+    byte[] result;
 
     Entry(RecordId id, String fingerprint, String token, ScopeCount scope, long fencingToken, long leaseDeadline) {
       this.id = id;
@@ -977,8 +997,9 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
       return STATE.compareAndSet(this, expected, next);
     }
 
-    boolean setResult(byte[] r) {
-      return RESULT.compareAndSet(this, (byte[]) null, r);
+    /** Writes the state with release order only: for the completing thread's DONE alone. */
+    void setStateRelease(long next) {
+      STATE.setRelease(this, next);
     }
   }
 

@@ -297,7 +297,7 @@ class InMemoryIdempotencyStoreTest extends IdempotencyStoreContract {
     assertThat(s.storedRecords()).isEqualTo(1_000);
     time.advance(Duration.ofMinutes(1));
 
-    // One claim in eight drops up to 16 expired records of each kind: 500 of each go within a
+    // One new claim in 32 drops up to 64 expired records of each kind: 500 of each go within a
     // few hundred claims (these keys are fixed, so is the count).
     int claims = 0;
     while (s.storedRecords() > claims) {
