@@ -111,8 +111,9 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   // Matches the Redis store: longer TTLs are mistakes (and would overflow the clock arithmetic).
   private static final long MAX_TTL_MILLIS = Duration.ofDays(36_525).toMillis();
 
-  // One new claim in SWEEP_EVERY (chosen by the record's hash, so no counter is shared between
-  // threads) drops up to SWEEP_BATCH expired records per queue: amortizes the sweep like Caffeine's
+  // One new claim in SWEEP_EVERY (counted in the claiming thread's slot lane, a line it writes
+  // anyway; chosen by the record's hash before, whose low bits took a few values only for keys
+  // that differ in a digit or two, so that some namespaces met no sweep for a thousand claims) drops up to SWEEP_BATCH expired records per queue: amortizes the sweep like Caffeine's
   // maintenance, so no single call pays for a large batch of expiries, and the lock and the queue
   // heads are touched by few calls. That drops twice as fast as claims add records. Replaced
   // records leave the queues at up to four times that rate (a poll each, no map operation). Only
@@ -262,9 +263,10 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         drop(e, s);
         continue;
       }
-      if ((id.hashCode() & (SWEEP_EVERY - 1)) == 0) sweepSome(now);
+      SlotLane lane = slotLanes[lane()];
+      if ((++lane.claims & (SWEEP_EVERY - 1)) == 0) sweepSome(now); // racy if shared: about one in 32
       ScopeCount scope = reserveInScope(id, now);
-      if (!reserveSlot(now)) {
+      if (!reserveSlot(lane, now)) {
         giveBack(scope);
         throw new IdempotencyCapacityExceededException(
             evictionListener == null
@@ -464,8 +466,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
    * Reserves a slot in the global count, making room if the store is full (see {@link #makeRoom});
    * false if there is none.
    */
-  private boolean reserveSlot(long now) {
-    SlotLane lane = slotLanes[lane()];
+  private boolean reserveSlot(SlotLane lane, long now) {
     while (true) {
       int spare = lane.get();
       if (spare > 0) {
@@ -876,9 +877,14 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  /** A lane's spare slots of the store's bound, on a cache line of its own. */
+  /**
+   * A lane's spare slots of the store's bound, and the new claims it has made (to pick the ones
+   * that sweep; written without synchronization, so an approximate count if threads share the
+   * lane), on a cache line of its own.
+   */
   @SuppressWarnings({"serial", "unused"}) // never serialized; the fields only take room
   private static final class SlotLane extends AtomicInteger {
+    int claims;
     long p0, p1, p2, p3, p4, p5, p6;
   }
 
