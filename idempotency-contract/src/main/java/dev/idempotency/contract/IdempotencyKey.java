@@ -113,14 +113,22 @@ public final class IdempotencyKey {
       return "Idempotency-Key is " + value.length() + " characters; at most " + MAX_LENGTH
           + " are allowed";
     }
+    // Every server call checks its key: one pass without a branch per character (a character
+    // outside 0x21-0x7E makes one of the two differences negative), then, only for a bad key,
+    // a second pass to say where.
+    int outside = 0;
     for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      outside |= (c - 0x21) | (0x7E - c);
+    }
+    if (outside >= 0) return null;
+    for (int i = 0; ; i++) {
       char c = value.charAt(i);
       if (c < 0x21 || c > 0x7E) {
         return "Idempotency-Key has a character that is not visible ASCII at index " + i
             + " (0x" + Integer.toHexString(c) + ")";
       }
     }
-    return null;
   }
 
   private static String trimOws(String s) {
