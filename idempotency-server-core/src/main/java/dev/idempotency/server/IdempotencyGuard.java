@@ -1,6 +1,7 @@
 package dev.idempotency.server;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.idempotency.contract.IdempotencyKey;
 import dev.idempotency.contract.InvalidIdempotencyKeyException;
 import dev.idempotency.contract.Sleeper;
 import dev.idempotency.contract.Ticker;
@@ -127,20 +128,28 @@ public final class IdempotencyGuard implements IdempotencyExecutor, Closeable {
 
   /** Runs {@code supplier} once for {@code key}; a repeat returns the stored result (JSON codec). */
   public <T> T execute(String key, Class<T> type, Supplier<? extends T> supplier) {
-    return execute(IdempotentCall.of(key), type, supplier);
+    RecordId id = anonymous(key); // the key first, as IdempotentCall.of(key) checks it
+    return value(id, "", jsonCodec(type), supplier);
   }
 
   /** Like {@link #execute(String, Class, Supplier)} with a scope and a fingerprint. */
   public <T> T execute(IdempotentCall call, Class<T> type, Supplier<? extends T> supplier) {
-    Objects.requireNonNull(type, "type");
-    @SuppressWarnings("unchecked") // jsonCodecs maps each class to a codec of that class
-    ResultCodec<T> codec = (ResultCodec<T>) jsonCodecs.get(type);
-    return execute(call, codec, supplier);
+    return execute(call, jsonCodec(type), supplier);
   }
 
   /** Runs {@code supplier} once for {@code key}; a repeat returns the result stored by {@code codec}. */
   public <T> T execute(String key, ResultCodec<T> codec, Supplier<? extends T> supplier) {
-    return execute(IdempotentCall.of(key), codec, supplier);
+    return value(anonymous(key), "", codec, supplier);
+  }
+
+  /** The record of {@code IdempotentCall.of(key)}, without the call's and the key's objects. */
+  private RecordId anonymous(String key) {
+    return new RecordId(namespace, "", IdempotencyKey.of(Objects.requireNonNull(key, "key")).value());
+  }
+
+  @SuppressWarnings("unchecked") // jsonCodecs maps each class to a codec of that class
+  private <T> ResultCodec<T> jsonCodec(Class<T> type) {
+    return (ResultCodec<T>) jsonCodecs.get(Objects.requireNonNull(type, "type"));
   }
 
   /** Runs {@code action} once for {@code key}; a repeat returns without running it. */
@@ -165,7 +174,20 @@ public final class IdempotencyGuard implements IdempotencyExecutor, Closeable {
    * @throws IllegalStateException if the guard is closed
    */
   public <T> T execute(IdempotentCall call, ResultCodec<T> codec, Supplier<? extends T> supplier) {
-    return executeDetailed(call, codec, supplier).value();
+    Objects.requireNonNull(call, "call");
+    return value(recordId(call), call.fingerprint(), codec, supplier);
+  }
+
+  /** The supplier's value or the stored one, with no {@link GuardedResult}; what it threw, unchecked. */
+  private <T> T value(RecordId id, String fingerprint, ResultCodec<T> codec, Supplier<? extends T> supplier) {
+    Objects.requireNonNull(supplier, "supplier");
+    try {
+      @SuppressWarnings("unchecked") // not detailed: the value itself
+      T value = (T) guarded(id, fingerprint, codec, StorePolicy.storeEveryResult(), claim -> supplier.get(), false);
+      return value;
+    } catch (Exception e) { // only what the supplier threw, unchecked
+      throw IdempotencyGuard.<RuntimeException>sneaky(e);
+    }
   }
 
   /** Like {@link #execute(IdempotentCall, ResultCodec, Supplier)}, also telling whether it was a replay. */
@@ -193,11 +215,25 @@ public final class IdempotencyGuard implements IdempotencyExecutor, Closeable {
       IdempotentCall call, ResultCodec<T> codec, StorePolicy<T> policy, IdempotentWork<T> work)
       throws Exception {
     Objects.requireNonNull(call, "call");
+    @SuppressWarnings("unchecked") // detailed: a GuardedResult
+    GuardedResult<T> result = (GuardedResult<T>) guarded(recordId(call), call.fingerprint(), codec, policy, work, true);
+    return result;
+  }
+
+  private RecordId recordId(IdempotentCall call) {
+    return new RecordId(namespace, call.scope(), call.key().value());
+  }
+
+  /**
+   * {@link #run}'s work, for the call's record id and fingerprint: returns a {@link GuardedResult}
+   * if {@code detailed}, else the value alone (the common {@code execute} saves the object).
+   */
+  private <T> Object guarded(RecordId id, String fingerprint, ResultCodec<T> codec, StorePolicy<T> policy,
+      IdempotentWork<T> work, boolean detailed) throws Exception {
     Objects.requireNonNull(codec, "codec");
     Objects.requireNonNull(policy, "policy");
     Objects.requireNonNull(work, "work");
     if (closed.get()) throw new IllegalStateException("the guard is closed");
-    RecordId id = new RecordId(namespace, call.scope(), call.key().value());
     String token = newOwnerToken();
     long start = ticker.read();
     long waitUntil = inProgressPolicy.waits() ? start + inProgressPolicy.maxWait().toNanos() : 0;
@@ -205,7 +241,7 @@ public final class IdempotencyGuard implements IdempotencyExecutor, Closeable {
     for (long sentAt = start; ; sentAt = ticker.read()) { // the lease starts no earlier than sentAt
       ClaimResult claim;
       try {
-        claim = store.claim(id, call.fingerprint(), token, keeper.leaseTtl);
+        claim = store.claim(id, fingerprint, token, keeper.leaseTtl);
       } catch (RuntimeException e) {
         IdempotencyStoreUnavailableException unavailable = unavailable(e);
         events.storeUnavailable(id, unavailable, failOpen);
@@ -215,18 +251,21 @@ public final class IdempotencyGuard implements IdempotencyExecutor, Closeable {
           throw unavailable;
         }
         try {
-          return new GuardedResult<>(work.run(Claim.UNGUARDED), false);
+          T value = work.run(Claim.UNGUARDED);
+          return detailed ? new GuardedResult<>(value, false) : value;
         } finally {
           events.ended(id, CallOutcome.RAN_UNGUARDED, start);
         }
       }
       if (claim instanceof ClaimResult.Acquired acquired) {
         OwnedClaim owned = new OwnedClaim(keeper, id, token, acquired.fencingToken(), sentAt);
-        return runOwned(owned, codec, policy, work, start);
+        T value = runOwned(owned, codec, policy, work, start);
+        return detailed ? new GuardedResult<>(value, false) : value;
       }
       if (claim instanceof ClaimResult.Completed completed) {
         try {
-          return replay(id, completed, codec);
+          T value = replay(id, completed, codec);
+          return detailed ? new GuardedResult<>(value, true) : value;
         } finally {
           events.ended(id, CallOutcome.REPLAYED, start);
         }
@@ -248,7 +287,7 @@ public final class IdempotencyGuard implements IdempotencyExecutor, Closeable {
     }
   }
 
-  private <T> GuardedResult<T> runOwned(
+  private <T> T runOwned(
       OwnedClaim claim, ResultCodec<T> codec, StorePolicy<T> policy, IdempotentWork<T> work, long start)
       throws Exception {
     try {
@@ -282,10 +321,10 @@ public final class IdempotencyGuard implements IdempotencyExecutor, Closeable {
     CallOutcome outcome = claim.lost() ? CallOutcome.LEASE_LOST
         : stored == null ? CallOutcome.EXECUTED_NOT_STORED : CallOutcome.EXECUTED;
     events.ended(claim.id(), outcome, start);
-    return new GuardedResult<>(value, false);
+    return value;
   }
 
-  private <T> GuardedResult<T> replay(RecordId id, ClaimResult.Completed completed, ResultCodec<T> codec) {
+  private <T> T replay(RecordId id, ClaimResult.Completed completed, ResultCodec<T> codec) {
     T value;
     try {
       value = completed.read(stored -> StoredOutcome.decode(stored, codec)); // in place, no copy
@@ -294,7 +333,7 @@ public final class IdempotencyGuard implements IdempotencyExecutor, Closeable {
       throw storedFailure;
     }
     events.replayed(id);
-    return new GuardedResult<>(value, true);
+    return value;
   }
 
   /**
