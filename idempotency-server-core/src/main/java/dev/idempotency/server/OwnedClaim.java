@@ -52,14 +52,27 @@ final class OwnedClaim implements Claim, Runnable {
   OwnedClaim prev;
   OwnedClaim next;
 
-  // The background completion; all guarded by this.
-  private byte[] result; // the bytes to store; null while none is pending
-  private Throwable storedFailure; // the failure those bytes stand for, or null for a value
-  private long renewUntil;
-  private long retryNanos = FIRST_RETRY_NANOS;
-  private RuntimeException lastFailure;
-  private ScheduledFuture<?> attempt;
-  private boolean ended;
+  // The background completion, null unless the store failed every in-line try; guarded by this.
+  // An object of its own: every call makes an OwnedClaim, almost none a background completion.
+  private Background background;
+
+  /** What a background completion keeps between its attempts; guarded by the claim. */
+  private static final class Background {
+    final byte[] result; // the bytes to store
+    final Throwable storedFailure; // the failure those bytes stand for, or null for a value
+    final long renewUntil;
+    long retryNanos = FIRST_RETRY_NANOS;
+    RuntimeException lastFailure;
+    ScheduledFuture<?> attempt;
+    boolean ended;
+
+    Background(byte[] result, Throwable storedFailure, long renewUntil, RuntimeException lastFailure) {
+      this.result = result;
+      this.storedFailure = storedFailure;
+      this.renewUntil = renewUntil;
+      this.lastFailure = lastFailure;
+    }
+  }
 
   /** A claim acquired by a claim call sent at {@code claimSentAt} (ticker nanos). */
   OwnedClaim(LeaseKeeper keeper, RecordId id, String token, long fencingToken, long claimSentAt) {
@@ -138,8 +151,9 @@ final class OwnedClaim implements Claim, Runnable {
    */
   synchronized void renewIfDue(long now) {
     if (lost || now - grantedAt - keeper.renewEveryNanos < 0) return;
-    boolean completing = result != null;
-    if (completing ? ended || now - renewUntil >= 0 : !running()) return;
+    Background b = background;
+    boolean completing = b != null;
+    if (completing ? b.ended || now - b.renewUntil >= 0 : !running()) return;
     boolean renewed;
     try {
       renewed = keeper.store.renew(id, token, keeper.leaseTtl);
@@ -204,34 +218,32 @@ final class OwnedClaim implements Claim, Runnable {
 
   private synchronized void defer(byte[] stored, Throwable failure, RuntimeException cause) {
     keeper.events.completeDeferred(id, cause);
-    result = stored;
-    storedFailure = failure;
-    lastFailure = cause;
-    renewUntil = keeper.ticker.read() + keeper.leaseNanos;
+    background = new Background(stored, failure, keeper.ticker.read() + keeper.leaseNanos, cause);
     scheduleNext();
   }
 
   /** A background attempt: complete, or renew if due, or give up when the lease is over. */
   @Override
   public synchronized void run() {
-    if (ended) return;
+    Background b = background;
+    if (b.ended) return;
     long now = keeper.ticker.read();
     if (leaseOver(now)) {
-      end(lastFailure); // the store has freed the key, or is about to
+      end(b.lastFailure); // the store has freed the key, or is about to
       return;
     }
     try {
-      if (keeper.store.completeHandingOver(id, token, result, keeper.retention)) {
+      if (keeper.store.completeHandingOver(id, token, b.result, keeper.retention)) {
         end(null);
         keeper.events.completeRecovered(id);
-        reportStored(storedFailure);
+        reportStored(b.storedFailure);
       } else {
         end(null);
         lose();
       }
       return;
     } catch (RuntimeException e) {
-      lastFailure = e;
+      b.lastFailure = e;
     }
     renewIfDue(now);
     if (lost) {
@@ -243,23 +255,24 @@ final class OwnedClaim implements Claim, Runnable {
 
   /** The next attempt: after the backoff, a renewal period, or the lease's end, whichever is first. */
   private void scheduleNext() {
+    Background b = background;
     long now = keeper.ticker.read();
     if (leaseOver(now)) {
-      end(lastFailure);
+      end(b.lastFailure);
       return;
     }
     long untilLeaseEnd = grantedAt + keeper.leaseNanos - now;
-    long delay = Math.min(Math.min(retryNanos, untilLeaseEnd), keeper.renewEveryNanos);
-    retryNanos = Math.min(retryNanos * 2, MAX_RETRY_NANOS);
+    long delay = Math.min(Math.min(b.retryNanos, untilLeaseEnd), keeper.renewEveryNanos);
+    b.retryNanos = Math.min(b.retryNanos * 2, MAX_RETRY_NANOS);
     try {
       keeper.scheduleAttempt(this, delay);
     } catch (RejectedExecutionException e) { // the scheduler was shut down
-      end(closed(lastFailure));
+      end(closed(b.lastFailure));
     }
   }
 
   synchronized void scheduled(ScheduledFuture<?> next) {
-    attempt = next;
+    background.attempt = next;
   }
 
   /**
@@ -268,29 +281,31 @@ final class OwnedClaim implements Claim, Runnable {
    * or if that attempt fails, reports it failed.
    */
   synchronized void endForClose(boolean tryOnce) {
-    if (ended) return;
+    Background b = background;
+    if (b.ended) return;
     if (tryOnce && !leaseOver(keeper.ticker.read())) {
       try {
-        boolean stored = keeper.store.completeHandingOver(id, token, result, keeper.retention);
+        boolean stored = keeper.store.completeHandingOver(id, token, b.result, keeper.retention);
         end(null);
         if (stored) {
           keeper.events.completeRecovered(id);
-          reportStored(storedFailure);
+          reportStored(b.storedFailure);
         } else {
           lose();
         }
         return;
       } catch (RuntimeException e) {
-        lastFailure = e;
+        b.lastFailure = e;
       }
     }
-    end(closed(lastFailure));
+    end(closed(b.lastFailure));
   }
 
   /** Ends the background completion; reports {@code completeFailed} if {@code failure} is given. */
   private void end(RuntimeException failure) {
-    ended = true;
-    if (attempt != null) attempt.cancel(false);
+    Background b = background;
+    b.ended = true;
+    if (b.attempt != null) b.attempt.cancel(false);
     keeper.ended(this);
     if (failure != null) keeper.events.completeFailed(id, failure);
   }

@@ -109,7 +109,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   private static final System.Logger LOG = System.getLogger(InMemoryIdempotencyStore.class.getName());
 
   // Matches the Redis store: longer TTLs are mistakes (and would overflow the clock arithmetic).
-  private static final long MAX_TTL_MILLIS = Duration.ofDays(36_525).toMillis();
+  private static final Duration MAX_TTL = Duration.ofDays(36_525);
 
   // One new claim in SWEEP_EVERY (counted in the claiming thread's slot lane, a line it writes
   // anyway; chosen by the record's hash before, whose low bits took a few values only for keys
@@ -658,7 +658,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     if (ttl.isNegative() || ttl.isZero()) {
       throw new IllegalArgumentException(name + " must be positive: " + ttl);
     }
-    if (ttl.compareTo(Duration.ofMillis(MAX_TTL_MILLIS)) > 0) {
+    if (ttl.compareTo(MAX_TTL) > 0) {
       throw new IllegalArgumentException(name + " is over 100 years: " + ttl);
     }
     return Math.max(1, ttl.toMillis());
