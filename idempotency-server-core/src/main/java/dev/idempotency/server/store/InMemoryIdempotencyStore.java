@@ -111,7 +111,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   // Matches the Redis store: longer TTLs are mistakes (and would overflow the clock arithmetic).
   private static final Duration MAX_TTL = Duration.ofDays(36_525);
 
-  // One new claim in SWEEP_EVERY (counted in the claiming thread's slot lane, a line it writes
+  // One new claim in SWEEP_EVERY (counted in the claiming thread's claim lane, a line it writes
   // anyway; chosen by the record's hash before, whose low bits took a few values only for keys
   // that differ in a digit or two, so that some namespaces met no sweep for a thousand claims) drops up to SWEEP_BATCH expired records per queue: amortizes the sweep like Caffeine's
   // maintenance, so no single call pays for a large batch of expiries, and the lock and the queue
@@ -129,7 +129,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
   // The low bits of a fencing token: the lane of the thread that drew it.
   private static final int TOKEN_LANE_BITS = Integer.numberOfTrailingZeros(LANES);
-  // Slots a lane takes from the store's bound at a time (see slotLanes).
+  // Slots a lane takes from the store's bound at a time (see claimLanes).
   private static final int SLOT_CHUNK = 32;
 
   private static final ClaimResult MISMATCH = new ClaimResult.FingerprintMismatch();
@@ -148,8 +148,6 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   // next token, above every earlier owner's. Written only when a record leaves, so the claims of
   // new keys, which only read it, share no written line (see the class documentation).
   private final AtomicLong retiredTokens = new AtomicLong();
-  // Each lane's last sequence number (see nextFencingToken); padded apart, one per request thread.
-  private final TokenLane[] tokenLanes = new TokenLane[LANES];
   private final long originMicros; // the wall clock, in microseconds since the epoch, when made
   private final ConcurrentHashMap<RecordId, Entry> records = new ConcurrentHashMap<>();
   // The records of each scope, claims about to insert included; a counter leaves when it is zero.
@@ -157,7 +155,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   private final Deadlines leases = new Deadlines(Entry.LEASE);
   private final Deadlines retained = new Deadlines(Entry.DONE);
   // The number of records in `records`, plus the slots reserved by claims about to insert one,
-  // plus the spare slots the lanes hold (slotLanes): a claim reserves before it inserts, so the map
+  // plus the spare slots the lanes hold (claimLanes): a claim reserves before it inserts, so the map
   // never holds more than maximumSize records.
   private final AtomicInteger size = new AtomicInteger();
   // Free slots taken from `size` ahead of need, per lane (chosen by the thread, as the deadline
@@ -165,8 +163,10 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   // record that leaves gives its slot to the lane of the thread that removes it, so two request
   // threads write `size` once every SLOT_CHUNK claims instead of on every one. The bound stays
   // exact: spare slots are counted in `size`, and a claim that finds `size` at the bound takes
-  // every lane's spare slots back before it makes room or refuses.
-  private final SlotLane[] slotLanes = new SlotLane[LANES];
+  // every lane's spare slots back before it makes room or refuses. A lane also holds its last
+  // fencing sequence number (see claimSlotAndToken), in the same word: a new claim takes its slot
+  // and its token with one compare-and-set, where two lanes took two.
+  private final ClaimLane[] claimLanes = new ClaimLane[LANES];
   // Held while removing from the deadline queues: one sweeper at a time, so a peeked head is still
   // the head when polled. Claims that find it held skip their share of the sweep.
   private final ReentrantLock sweepLock = new ReentrantLock();
@@ -189,8 +189,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     this.ticker = builder.ticker;
     this.origin = ticker.read();
     this.originMicros = TimeUnit.MILLISECONDS.toMicros(System.currentTimeMillis());
-    for (int i = 0; i < LANES; i++) tokenLanes[i] = new TokenLane();
-    for (int i = 0; i < LANES; i++) slotLanes[i] = new SlotLane();
+    for (int i = 0; i < LANES; i++) claimLanes[i] = new ClaimLane();
   }
 
   public static Builder builder() {
@@ -263,10 +262,12 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         drop(e, s);
         continue;
       }
-      SlotLane lane = slotLanes[lane()];
+      int laneIndex = lane();
+      ClaimLane lane = claimLanes[laneIndex];
       if ((++lane.claims & (SWEEP_EVERY - 1)) == 0) sweepSome(now); // racy if shared: about one in 32
       ScopeCount scope = reserveInScope(id, now);
-      if (!reserveSlot(lane, now)) {
+      long fencingToken = claimSlotAndToken(lane, laneIndex, nanos, now);
+      if (fencingToken < 0) {
         giveBack(scope);
         throw new IdempotencyCapacityExceededException(
             evictionListener == null
@@ -275,9 +276,6 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
                 : "the in-memory idempotency store holds " + maximumSize + " claims in progress,"
                     + " its maximum (maximumSize); retry later");
       }
-      // Read after the lookup that found the record absent: every earlier owner's record had left
-      // by then, and raised retiredTokens to its token before leaving.
-      long fencingToken = nextFencingToken(nanos);
       Entry claim = new Entry(id, fingerprint, ownerToken, scope, fencingToken, deadline(now, ttl));
       if (records.putIfAbsent(id, claim) == null) {
         leases.add(claim);
@@ -463,48 +461,77 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   }
 
   /**
-   * Reserves a slot in the global count, making room if the store is full (see {@link #makeRoom});
-   * false if there is none.
+   * Reserves a slot in the global count, making room if the store is full (see {@link #makeRoom}),
+   * and draws a fresh fencing token from the same lane: the token, or -1 if there is no room.
+   *
+   * <p>The token is read after the lookup that found the record absent: every earlier owner's
+   * record had left by then, and raised {@link #retiredTokens} to its token before leaving. It is
+   * above every token retired so far, unique (a lane's sequence, and the lane in the low bits), and
+   * at least the microseconds since the epoch, {@code nanos} after the store was made, in its high
+   * bits (see the class documentation).
    */
-  private boolean reserveSlot(SlotLane lane, long now) {
+  private long claimSlotAndToken(ClaimLane lane, int laneIndex, long nanos, long now) {
+    long floor = Math.max((retiredTokens.get() >>> TOKEN_LANE_BITS) + 1, originMicros + nanos / 1_000);
     while (true) {
-      int spare = lane.get();
+      long s = lane.get();
+      int spare = ClaimLane.spare(s);
       if (spare > 0) {
-        if (lane.compareAndSet(spare, spare - 1)) return true;
+        long sequence = Math.max(ClaimLane.sequence(s) + 1, floor);
+        if (lane.compareAndSet(s, ClaimLane.state(sequence, spare - 1))) return token(sequence, laneIndex);
         continue;
       }
-      int s = size.get();
-      if (s < maximumSize) {
-        int take = Math.min(SLOT_CHUNK, maximumSize - s); // one for this claim, the rest spare
-        if (size.compareAndSet(s, s + take)) {
-          if (take > 1) lane.addAndGet(take - 1);
-          return true;
+      int held = size.get();
+      if (held < maximumSize) {
+        int take = Math.min(SLOT_CHUNK, maximumSize - held); // one for this claim, the rest spare
+        if (size.compareAndSet(held, held + take)) {
+          while (true) { // the spare slots and the token in one write, as above
+            long t = lane.get();
+            long sequence = Math.max(ClaimLane.sequence(t) + 1, floor);
+            if (lane.compareAndSet(t, ClaimLane.state(sequence, ClaimLane.spare(t) + take - 1))) {
+              return token(sequence, laneIndex);
+            }
+          }
         }
         continue;
       }
       if (takeBackSpareSlots() > 0) continue;
-      if (!makeRoom(now)) return false;
+      if (!makeRoom(now)) return -1;
     }
+  }
+
+  private static long token(long sequence, int laneIndex) {
+    return (sequence << TOKEN_LANE_BITS) | laneIndex;
   }
 
   /** Frees one slot (a record left, or a reservation was not used) into this thread's lane. */
   private void freeSlot() {
-    SlotLane lane = slotLanes[lane()];
-    int spare = lane.incrementAndGet();
-    // Keep a chunk for the next claims; give the rest back, so that spare slots stay few.
-    if (spare > 2 * SLOT_CHUNK && lane.compareAndSet(spare, SLOT_CHUNK)) {
-      size.addAndGet(SLOT_CHUNK - spare);
+    ClaimLane lane = claimLanes[lane()];
+    while (true) {
+      long s = lane.get();
+      int spare = ClaimLane.spare(s) + 1;
+      if (spare <= 2 * SLOT_CHUNK) {
+        if (lane.compareAndSet(s, s + 1)) return;
+      } else if (lane.compareAndSet(s, ClaimLane.state(ClaimLane.sequence(s), SLOT_CHUNK))) {
+        // Keep a chunk for the next claims; give the rest back, so that spare slots stay few.
+        size.addAndGet(SLOT_CHUNK - spare);
+        return;
+      }
     }
   }
 
   /** Takes every lane's spare slots back into {@code size}; how many there were. */
   private int takeBackSpareSlots() {
     int taken = 0;
-    for (SlotLane lane : slotLanes) {
-      int spare = lane.getAndSet(0);
-      if (spare > 0) {
-        size.addAndGet(-spare);
-        taken += spare;
+    for (ClaimLane lane : claimLanes) {
+      while (true) {
+        long s = lane.get();
+        int spare = ClaimLane.spare(s);
+        if (spare == 0) break;
+        if (lane.compareAndSet(s, ClaimLane.state(ClaimLane.sequence(s), 0))) {
+          size.addAndGet(-spare);
+          taken += spare;
+          break;
+        }
       }
     }
     return taken;
@@ -513,7 +540,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   /** The spare slots the lanes hold now (exact when no claim runs). */
   private int spareSlots() {
     int spare = 0;
-    for (SlotLane lane : slotLanes) spare += lane.get();
+    for (ClaimLane lane : claimLanes) spare += ClaimLane.spare(lane.get());
     return spare;
   }
 
@@ -630,22 +657,6 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
       }
     }
     return room;
-  }
-
-  /**
-   * A fresh fencing token, read after the lookup that found the record absent: above every token
-   * retired so far, unique, and at least the microseconds since the epoch, {@code nanos} after the
-   * store was made, in its high bits (see the class documentation).
-   */
-  private long nextFencingToken(long nanos) {
-    int lane = lane();
-    TokenLane sequence = tokenLanes[lane];
-    long floor = Math.max((retiredTokens.get() >>> TOKEN_LANE_BITS) + 1, originMicros + nanos / 1_000);
-    while (true) {
-      long last = sequence.get();
-      long next = Math.max(last + 1, floor);
-      if (sequence.compareAndSet(last, next)) return (next << TOKEN_LANE_BITS) | lane;
-    }
   }
 
   /** Milliseconds since the store was made, by its ticker: never wraps, never goes back. */
@@ -878,20 +889,30 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   }
 
   /**
-   * A lane's spare slots of the store's bound, and the new claims it has made (to pick the ones
-   * that sweep; written without synchronization, so an approximate count if threads share the
-   * lane), on a cache line of its own.
+   * A lane of new claims, on a cache line of its own: one word holding its last fencing sequence
+   * number (the high bits) and its spare slots of the store's bound (the low {@link #SPARE_BITS}:
+   * a lane holds at most 2 {@link #SLOT_CHUNK} + 1), and the new claims it has made (to pick the
+   * ones that sweep; written without synchronization, so an approximate count if threads share the
+   * lane). A sequence number starts at the microseconds since the epoch: 55 bits hold a thousand
+   * years of them.
    */
   @SuppressWarnings({"serial", "unused"}) // never serialized; the fields only take room
-  private static final class SlotLane extends AtomicInteger {
+  private static final class ClaimLane extends AtomicLong {
+    static final int SPARE_BITS = 8;
     int claims;
     long p0, p1, p2, p3, p4, p5, p6;
-  }
 
-  /** A lane's last fencing sequence number, on a cache line of its own. */
-  @SuppressWarnings({"serial", "unused"}) // never serialized; the fields only take room
-  private static final class TokenLane extends AtomicLong {
-    long p0, p1, p2, p3, p4, p5, p6;
+    static long state(long sequence, int spare) {
+      return (sequence << SPARE_BITS) | spare;
+    }
+
+    static long sequence(long state) {
+      return state >>> SPARE_BITS;
+    }
+
+    static int spare(long state) {
+      return (int) state & ((1 << SPARE_BITS) - 1);
+    }
   }
 
   /**
