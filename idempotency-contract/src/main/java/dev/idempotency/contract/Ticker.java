@@ -16,8 +16,18 @@ public interface Ticker {
   /** Returns the current reading, in nanoseconds from an arbitrary origin fixed for the JVM. */
   long read();
 
-  /** Returns the ticker of {@link System#nanoTime()}. This ticker is threadsafe. */
+  /**
+   * Returns the ticker of {@link System#nanoTime()}: always the same instance, so that two parts
+   * built with the default can tell they share one clock. This ticker is threadsafe.
+   */
   static Ticker system() {
-    return System::nanoTime;
+    return SystemTicker.INSTANCE;
   }
+}
+
+/** Holds {@link Ticker#system()}'s one instance. */
+final class SystemTicker {
+  static final Ticker INSTANCE = System::nanoTime;
+
+  private SystemTicker() {}
 }

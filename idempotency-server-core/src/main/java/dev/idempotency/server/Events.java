@@ -23,6 +23,11 @@ final class Events implements IdempotencyListener {
   }
 
   /** {@link #callEnded} for a call that started at {@code start} (ticker nanos). */
+  /** Whether a listener hears the events: if not, no call needs the time it started. */
+  boolean listening() {
+    return !none;
+  }
+
   void ended(RecordId id, CallOutcome outcome, long start) {
     if (none) return;
     callEnded(id, outcome, Duration.ofNanos(Math.max(0, ticker.read() - start)));

@@ -93,6 +93,9 @@ public final class IdempotencyGuard implements IdempotencyExecutor, Closeable {
   private final Ticker ticker;
   private final Sleeper sleeper;
   private final LeaseKeeper keeper;
+  // Whether the store reports when each lease began by this guard's ticker (see
+  // IdempotencyStore.leaseTicker): the guard then reads no time of its own for a call.
+  private final boolean storeTimesLeases;
   private final AtomicBoolean closed = new AtomicBoolean();
   // One JSON codec per result class, built once: a codec holds an ObjectReader and an
   // ObjectWriter, and building them on every call cost about a tenth of a memory-store call.
@@ -109,6 +112,7 @@ public final class IdempotencyGuard implements IdempotencyExecutor, Closeable {
     this.events = new Events(b.listener, b.ticker);
     this.ticker = b.ticker;
     this.sleeper = b.sleeper;
+    this.storeTimesLeases = store.leaseTicker() == ticker;
     this.keeper =
         new LeaseKeeper(store, b.leaseTtl, renewEvery.toNanos(), b.retention, ticker, sleeper, events, b.scheduler);
     ObjectMapper mapper = b.objectMapper;
@@ -235,10 +239,13 @@ public final class IdempotencyGuard implements IdempotencyExecutor, Closeable {
     Objects.requireNonNull(work, "work");
     if (closed.get()) throw new IllegalStateException("the guard is closed");
     String token = newOwnerToken();
-    long start = ticker.read();
-    long waitUntil = inProgressPolicy.waits() ? start + inProgressPolicy.maxWait().toNanos() : 0;
+    // Read only if needed: by the listener (the call's duration), the wait for a first call, or a
+    // lease the store does not time by this guard's ticker (it starts no earlier than sentAt).
+    boolean waits = inProgressPolicy.waits();
+    long start = events.listening() || waits || !storeTimesLeases ? ticker.read() : 0;
+    long waitUntil = waits ? start + inProgressPolicy.maxWait().toNanos() : 0;
     long poll = FIRST_POLL_NANOS;
-    for (long sentAt = start; ; sentAt = ticker.read()) { // the lease starts no earlier than sentAt
+    for (long sentAt = start; ; sentAt = ticker.read()) {
       ClaimResult claim;
       try {
         claim = store.claim(id, fingerprint, token, keeper.leaseTtl);
@@ -258,7 +265,8 @@ public final class IdempotencyGuard implements IdempotencyExecutor, Closeable {
         }
       }
       if (claim instanceof ClaimResult.Acquired acquired) {
-        OwnedClaim owned = new OwnedClaim(keeper, id, token, acquired.fencingToken(), sentAt);
+        long grantedAt = storeTimesLeases ? acquired.grantedAt() : sentAt;
+        OwnedClaim owned = new OwnedClaim(keeper, id, token, acquired.fencingToken(), grantedAt);
         T value = runOwned(owned, codec, policy, work, start);
         return detailed ? new GuardedResult<>(value, false) : value;
       }

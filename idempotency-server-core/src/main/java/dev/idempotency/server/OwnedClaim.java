@@ -74,13 +74,16 @@ final class OwnedClaim implements Claim, Runnable {
     }
   }
 
-  /** A claim acquired by a claim call sent at {@code claimSentAt} (ticker nanos). */
-  OwnedClaim(LeaseKeeper keeper, RecordId id, String token, long fencingToken, long claimSentAt) {
+  /**
+   * A claim whose lease began no earlier than {@code grantedAt} (ticker nanos): when its claim was
+   * sent, or when the store says the lease began (see IdempotencyStore.leaseTicker).
+   */
+  OwnedClaim(LeaseKeeper keeper, RecordId id, String token, long fencingToken, long grantedAt) {
     this.keeper = keeper;
     this.id = id;
     this.token = token;
     this.fencingToken = fencingToken;
-    this.grantedAt = claimSentAt;
+    this.grantedAt = grantedAt;
   }
 
   @Override

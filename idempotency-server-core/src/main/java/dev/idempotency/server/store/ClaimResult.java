@@ -19,11 +19,18 @@ public sealed interface ClaimResult
    * @param ownerToken the caller's token, echoed
    * @param fencingToken positive, and strictly greater than the fencing token of every earlier
    *     owner of this record in this store (each store documents what its tokens survive)
+   * @param grantedAt for a store with a {@link IdempotencyStore#leaseTicker() lease ticker}: its
+   *     reading when the lease began, the lease ending {@code leaseTtl} after it; 0 for the others
    */
-  record Acquired(String ownerToken, long fencingToken) implements ClaimResult {
+  record Acquired(String ownerToken, long fencingToken, long grantedAt) implements ClaimResult {
     public Acquired {
       Objects.requireNonNull(ownerToken, "ownerToken");
       if (fencingToken <= 0) throw new IllegalArgumentException("fencingToken must be positive: " + fencingToken);
+    }
+
+    /** Acquired, from a store without a lease ticker. */
+    public Acquired(String ownerToken, long fencingToken) {
+      this(ownerToken, fencingToken, 0);
     }
 
     /** Without the owner token: it is a secret of the server, kept out of logs. */

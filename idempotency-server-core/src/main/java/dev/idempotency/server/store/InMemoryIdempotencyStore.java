@@ -238,6 +238,15 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     return scopes.size();
   }
 
+  /**
+   * This store's ticker: it reports when each lease began, by it. A guard built with the same
+   * ticker reads none of its own for a call (see {@link IdempotencyStore#leaseTicker()}).
+   */
+  @Override
+  public Ticker leaseTicker() {
+    return ticker;
+  }
+
   /** Drops every expired record now; claims do this a few at a time anyway. */
   public void cleanUp() {
     dropExpired(now());
@@ -279,7 +288,9 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
       Entry claim = new Entry(id, fingerprint, ownerToken, scope, fencingToken, deadline(now, ttl));
       if (records.putIfAbsent(id, claim) == null) {
         leases.add(claim);
-        return new ClaimResult.Acquired(ownerToken, fencingToken);
+        // The lease began at the start of the millisecond it counts from: leaseTtl after that, its
+        // deadline passes (see leaseTicker).
+        return new ClaimResult.Acquired(ownerToken, fencingToken, origin + TimeUnit.MILLISECONDS.toNanos(now));
       }
       // Another claim came first: give the slots back, answer from its record.
       freeSlot();
