@@ -746,7 +746,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     Deadlines(int kind) {
       this.kind = kind;
       this.holdNewest = kind == Entry.LEASE;
-      for (int i = 0; i < LANES; i++) lanes[i] = new Lane();
+      for (int i = 0; i < LANES; i++) lanes[i] = new Lane(holdNewest);
     }
 
     /** Queues a record just written: a new claim, or a claim just completed. */
@@ -838,7 +838,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
       nextLane = (from + 1) & (LANES - 1);
       for (int i = 0; i < LANES && expired < maxExpired && polls < maxPolls; i++) {
         Lane lane = lanes[(from + i) & (LANES - 1)];
-        PaddedQueue inOrder = lane.inOrder;
+        LaneQueue inOrder = lane.inOrder;
         for (; expired < maxExpired && polls < maxPolls; polls++) {
           Object head = inOrder.peek();
           if (head == null || !due(head, now)) break;
@@ -871,7 +871,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
      */
     Entry pollEarliestLive() {
       while (true) {
-        PaddedQueue earliest = null;
+        LaneQueue earliest = null;
         Entry head = null;
         for (Lane lane : lanes) {
           Object h = lane.inOrder.peek();
@@ -931,9 +931,27 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
    * claims) the newest record, not yet queued.
    */
   private static final class Lane {
-    final PaddedQueue inOrder = new PaddedQueue();
+    final LaneQueue inOrder;
     final AtomicLong lastQueued = new AtomicLong(Long.MIN_VALUE);
     final NewestSlot newest = new NewestSlot(); // claims' lanes only: the record not yet queued
+
+    Lane(boolean claims) {
+      inOrder = claims ? new PaddedQueue() : new DoneQueue();
+    }
+  }
+
+  /**
+   * A lane's records in write order: appended by any thread, peeked and polled only by the holder
+   * of the sweep lock.
+   */
+  private interface LaneQueue {
+    boolean offer(Object queued);
+
+    Object peek();
+
+    Object poll();
+
+    int size();
   }
 
   /** The slot of a lane's newest record, on a cache line of its own (the next lane's queue follows). */
@@ -949,8 +967,92 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
    * (claims, with the deadline they were queued with).
    */
   @SuppressWarnings({"serial", "unused"}) // never serialized; the fields only take room
-  private static final class PaddedQueue extends ConcurrentLinkedQueue<Object> {
+  private static final class PaddedQueue extends ConcurrentLinkedQueue<Object> implements LaneQueue {
     long p0, p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12, p13, p14, p15;
+  }
+
+  /** {@link DoneQueue}'s ends, before its padding (a subclass's fields follow its superclass's). */
+  private abstract static class DoneQueueEnds {
+    static final VarHandle TAIL;
+
+    static {
+      try {
+        TAIL = MethodHandles.lookup().findVarHandle(DoneQueueEnds.class, "tail", Entry.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+
+    final Entry stub = new Entry(null, null, null, null, 0, 0); // stands in while the queue is empty
+    volatile Entry tail = stub; // the last record appended; written by exchange only
+    Entry head = stub; // the first record, or the stub; the sweep lock's holder's alone
+  }
+
+  /**
+   * A lane of completed records, linked through the records themselves ({@link Entry#nextDone}):
+   * Vyukov's intrusive multi-producer, single-consumer queue. An append is one exchange of the
+   * tail and one ordered write, and no node, where a {@link ConcurrentLinkedQueue} made a node (24
+   * bytes kept for the record's whole retention) and took one or two compare-and-sets. A record is
+   * appended once, when it is completed; only the sweep lock's holder peeks and polls, and a record
+   * polled is referenced no more by the queue. Padded as {@link PaddedQueue}.
+   */
+  @SuppressWarnings("unused") // the fields only take room
+  private static final class DoneQueue extends DoneQueueEnds implements LaneQueue {
+    long p0, p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12, p13, p14, p15;
+
+    @Override
+    public boolean offer(Object queued) {
+      append((Entry) queued);
+      return true;
+    }
+
+    private void append(Entry e) {
+      Entry prev = (Entry) TAIL.getAndSet(this, e);
+      Entry.NEXT_DONE.setRelease(prev, e); // until this write, the sweep sees the queue end at prev
+    }
+
+    /** The first record, or null if there is none (or its successor is being linked). */
+    @Override
+    public Entry peek() {
+      Entry h = head;
+      if (h == stub) {
+        Entry next = (Entry) Entry.NEXT_DONE.getAcquire(h);
+        if (next == null) return null;
+        head = next; // the stub leaves; it comes back when the queue empties again
+        h = next;
+      }
+      // Polled without waiting only if linked to its successor, or the last one: otherwise an
+      // append is between its two writes, and the sweep stops here for now.
+      return Entry.NEXT_DONE.getAcquire(h) != null || tail == h ? h : null;
+    }
+
+    @Override
+    public Entry poll() {
+      Entry h = peek();
+      if (h == null) return null;
+      Entry next = (Entry) Entry.NEXT_DONE.getAcquire(h);
+      if (next == null) { // h is the last record: the stub goes behind it, so that it can leave
+        Entry.NEXT_DONE.set(stub, null);
+        append(stub);
+        int spins = 0;
+        while ((next = (Entry) Entry.NEXT_DONE.getAcquire(h)) == null) { // an append came first
+          if (++spins % 64 == 0) Thread.yield();
+          else Thread.onSpinWait();
+        }
+      }
+      head = next;
+      return h;
+    }
+
+    /** The records queued; for tests (walks the queue). */
+    @Override
+    public int size() {
+      int n = 0;
+      for (Entry e = head; e != null; e = (Entry) Entry.NEXT_DONE.getAcquire(e)) {
+        if (e != stub) n++;
+      }
+      return n;
+    }
   }
 
   /**
@@ -981,11 +1083,13 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     private static final int KIND_BITS = 2;
     static final long MAX_DEADLINE = Long.MAX_VALUE >> KIND_BITS;
     private static final VarHandle STATE;
+    static final VarHandle NEXT_DONE;
 
     static {
       try {
         MethodHandles.Lookup lookup = MethodHandles.lookup();
         STATE = lookup.findVarHandle(Entry.class, "state", long.class);
+        NEXT_DONE = lookup.findVarHandle(Entry.class, "nextDone", Entry.class);
       } catch (ReflectiveOperationException e) {
         throw new ExceptionInInitializerError(e);
       }
@@ -1004,6 +1108,8 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     // Set once, by the complete that took the claim (COMPLETING), before it writes DONE with
     // release order: a reader that reads DONE (a volatile read) sees it. Null until then.
     byte[] result;
+    // The next completed record of its lane's DoneQueue, once it is queued there (NEXT_DONE).
+    Entry nextDone;
 
     Entry(RecordId id, String fingerprint, String token, ScopeCount scope, long fencingToken, long leaseDeadline) {
       this.id = id;
