@@ -535,6 +535,15 @@ public final class BenchmarkDriver {
         r.put("ratioOfMeans", round(meanRatio));
         r.put("ratioOfMeansError", Double.isNaN(error) ? null : round(error));
         r.put("verdict", row.target() == null ? "REPORT" : row.target().met(ratio) ? "PASS" : "MISS");
+        // JMH leaves a failed iteration out and goes on: a row pooled from fewer iterations
+        // than it ran says so instead of a verdict.
+        int expected = groups.stream().filter(g -> g.name().equals(row.group()))
+            .mapToInt(g -> g.rounds() * g.measurementIterations()).findFirst().orElse(0);
+        int measured = Math.min(guard.samples(), baseline.samples());
+        if (measured < expected) {
+          r.put("verdict", "INCOMPLETE");
+          r.put("why", (expected - measured) + " of " + expected + " measured iterations failed: see the JMH output");
+        }
       } else {
         r.put("ratio", null);
         r.put("ratioOfMeans", null);
@@ -595,6 +604,7 @@ public final class BenchmarkDriver {
           .append(" | ").append(ratioText(r))
           .append(" | ").append(r.get("target") == null ? "report" : r.get("target"))
           .append(" | ").append(r.get("verdict"))
+          .append("INCOMPLETE".equals(r.get("verdict")) ? " (" + r.get("why") + ")" : "")
           .append(" | ").append(meanRatioText(r))
           .append(" |\n");
     }

@@ -156,7 +156,7 @@ public final class DemoServer implements AutoCloseable {
         this.ledger = new JdbcLedger(pool, NAMESPACE);
       } else {
         IdempotencyStore store = jedis == null
-            ? new InMemoryIdempotencyStore()
+            ? InMemoryIdempotencyStore.builder().maximumSize(options.memoryRecords).build()
             : RedisIdempotencyStore.builder(jedis).build();
         guard = IdempotencyGuard.builder()
             .store(store)
@@ -412,6 +412,7 @@ public final class DemoServer implements AutoCloseable {
     private final int maxConcurrentPayments;
     private final Duration readTimeout;
     private final boolean guarded;
+    private final int memoryRecords;
 
     private Options(Builder b) {
       this.port = b.port;
@@ -423,6 +424,7 @@ public final class DemoServer implements AutoCloseable {
       this.maxConcurrentPayments = b.maxConcurrentPayments;
       this.readTimeout = b.readTimeout;
       this.guarded = b.guarded;
+      this.memoryRecords = b.memoryRecords;
     }
 
     public static Builder builder() {
@@ -453,6 +455,10 @@ public final class DemoServer implements AutoCloseable {
       return maxConcurrentPayments;
     }
 
+    public int memoryRecords() {
+      return memoryRecords;
+    }
+
     public Duration readTimeout() {
       return readTimeout;
     }
@@ -468,6 +474,7 @@ public final class DemoServer implements AutoCloseable {
       private int maxConcurrentPayments = DEFAULT_MAX_CONCURRENT_PAYMENTS;
       private Duration readTimeout = DEFAULT_READ_TIMEOUT;
       private boolean guarded = true;
+      private int memoryRecords = InMemoryIdempotencyStore.DEFAULT_MAXIMUM_SIZE;
 
       private Builder() {}
 
@@ -551,6 +558,18 @@ public final class DemoServer implements AutoCloseable {
        */
       public Builder guarded(boolean guarded) {
         this.guarded = guarded;
+        return this;
+      }
+
+      /**
+       * The most records the memory store holds ({@code store("memory")} only), claims and
+       * completed together, a tenth of them per caller; a new key beyond them is answered 503
+       * and nothing runs, until records expire (24 hours after their payment). Default: 100,000
+       * ({@link InMemoryIdempotencyStore#DEFAULT_MAXIMUM_SIZE}).
+       */
+      public Builder memoryRecords(int records) {
+        if (records < 1) throw new IllegalArgumentException("memoryRecords is at least 1, not " + records);
+        this.memoryRecords = records;
         return this;
       }
 

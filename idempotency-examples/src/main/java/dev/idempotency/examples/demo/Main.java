@@ -17,7 +17,7 @@ import java.util.concurrent.CountDownLatch;
  *   <li>{@code server [--port N] [--store memory|redis://HOST:PORT|redis-cluster://HOST:PORT,...|
  *       jdbc:postgresql://HOST:PORT/DB?user=U&password=P]}
  *       [--processing-delay MS] [--fail-before RATE] [--drop-after RATE]
- *       [--max-concurrent-payments N] [--read-timeout MS]}: serves the payments API and prints
+ *       [--max-concurrent-payments N] [--read-timeout MS] [--memory-records N]}: serves the payments API and prints
  *       {@code listening on http://127.0.0.1:PORT} once it accepts connections.
  *   <li>{@code client --url URL --actions N --concurrency C [--account A] [--token T]}: runs N
  *       payment actions and prints a summary; exit status 0 only if every action ended with a
@@ -41,7 +41,7 @@ public final class Main {
       "  server [--port N] [--store memory|redis://HOST:PORT|redis-cluster://HOST:PORT[,HOST:PORT...]",
       "                             |jdbc:postgresql://HOST[:PORT]/DB[?user=U&password=P&ApplicationName=A]]",
       "         [--processing-delay MS] [--fail-before RATE] [--drop-after RATE]",
-      "         [--max-concurrent-payments N] [--read-timeout MS]",
+      "         [--max-concurrent-payments N] [--read-timeout MS] [--memory-records N]",
       "  client --url URL --actions N --concurrency C [--account A] [--token T]");
 
   private Main() {}
@@ -60,7 +60,7 @@ public final class Main {
       switch (command) {
         case "server":
           return server(options(rest, Set.of("port", "store", "processing-delay", "fail-before", "drop-after",
-              "max-concurrent-payments", "read-timeout")), out);
+              "max-concurrent-payments", "read-timeout", "memory-records")), out);
         case "client":
           return client(options(rest, Set.of("url", "actions", "concurrency", "account", "token")), out);
         case "demo":
@@ -94,6 +94,12 @@ public final class Main {
         .dropAfter(rateOption(o, "drop-after"));
     if (o.containsKey("max-concurrent-payments")) {
       options.maxConcurrentPayments(intOption(o, "max-concurrent-payments", 0, 1, DemoServer.MAX_CONCURRENT_PAYMENTS));
+    }
+    if (o.containsKey("memory-records")) {
+      if (!"memory".equals(o.getOrDefault("store", "memory"))) {
+        throw new IllegalArgumentException("--memory-records is for --store memory only");
+      }
+      options.memoryRecords(intOption(o, "memory-records", 0, 1));
     }
     if (o.containsKey("read-timeout")) {
       options.readTimeout(Duration.ofMillis(intOption(o, "read-timeout", 0, 1)));

@@ -221,7 +221,37 @@ class DemoServerTest {
   }
 
   @Test
+  void memoryRecordsBoundTheStoreAndEachCallersShare() throws Exception {
+    // 20 records, a tenth (2) per caller: a caller's third new key is refused before it runs.
+    try (DemoServer small = DemoServer.start(DemoServer.Options.builder().memoryRecords(20).build())) {
+      List<HttpResponse<String>> answers = new ArrayList<>();
+      List<String> keys = List.of("r-1", "r-2", "r-3");
+      for (String key : keys) {
+        answers.add(http.send(HttpRequest.newBuilder(small.baseUri().resolve("/payments"))
+            .header("Idempotency-Key", key)
+            .header("Authorization", "Bearer small-caller")
+            .POST(HttpRequest.BodyPublishers.ofString(PAYMENT))
+            .build(), HttpResponse.BodyHandlers.ofString()));
+      }
+      assertThat(answers).extracting(HttpResponse::statusCode).containsExactly(201, 201, 503);
+      assertThat(answers.get(2).headers().firstValue("Retry-After")).isPresent();
+      assertThat(small.stats().executions()).isEqualTo(2);
+      // Another caller has a share of its own.
+      HttpResponse<String> other = http.send(HttpRequest.newBuilder(small.baseUri().resolve("/payments"))
+          .header("Idempotency-Key", "r-1")
+          .header("Authorization", "Bearer other-caller")
+          .POST(HttpRequest.BodyPublishers.ofString(PAYMENT))
+          .build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(other.statusCode()).isEqualTo(201);
+      assertThat(small.stats().executions()).isEqualTo(3);
+    }
+    assertThat(DemoServer.Options.builder().build().memoryRecords()).isEqualTo(100_000);
+  }
+
+  @Test
   void optionsAreChecked() {
+    assertThatThrownBy(() -> DemoServer.Options.builder().memoryRecords(0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("memoryRecords");
     assertThatThrownBy(() -> DemoServer.Options.builder().failBefore(1.5)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> DemoServer.Options.builder().dropAfter(-0.1)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> DemoServer.Options.builder().port(70000)).isInstanceOf(IllegalArgumentException.class);

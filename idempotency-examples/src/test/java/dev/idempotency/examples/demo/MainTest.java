@@ -86,6 +86,9 @@ class MainTest {
     assertThat(run("server", "--max-concurrent-payments", "0")).isEqualTo(Main.USAGE);
     assertThat(run("server", "--max-concurrent-payments", "129")).isEqualTo(Main.USAGE);
     assertThat(run("server", "--read-timeout", "0")).isEqualTo(Main.USAGE);
+    assertThat(run("server", "--memory-records", "0")).isEqualTo(Main.USAGE);
+    assertThat(run("server", "--store", "redis://127.0.0.1:1", "--memory-records", "10")).isEqualTo(Main.USAGE);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--memory-records is for --store memory only");
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("--max-concurrent-payments is at most 128");
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("usage: java -jar idempotency-demo.jar");
   }
