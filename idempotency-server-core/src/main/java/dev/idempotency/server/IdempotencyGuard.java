@@ -1,6 +1,5 @@
 package dev.idempotency.server;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.idempotency.contract.IdempotencyKey;
 import dev.idempotency.contract.InvalidIdempotencyKeyException;
 import dev.idempotency.contract.Sleeper;
@@ -97,14 +96,7 @@ public final class IdempotencyGuard implements IdempotencyExecutor, Closeable {
   // IdempotencyStore.leaseTicker): the guard then reads no time of its own for a call.
   private final boolean storeTimesLeases;
   private final AtomicBoolean closed = new AtomicBoolean();
-  // One JSON codec per result class, built once: a codec holds an ObjectReader and an
-  // ObjectWriter, and building them on every call cost about a tenth of a memory-store call.
-  private final ClassValue<ResultCodec<?>> jsonCodecs;
-  // The codec of the first result class asked for, which most guards serve alone: one comparison,
-  // where the ClassValue lookup was about 2% of a memory-store call. Written once (never replaced,
-  // so calls of several classes do not write this guard's line in turn); a racy first write is
-  // harmless, each pair being whole.
-  private TypedCodec firstCodec;
+  private final JsonCodecCache jsonCodecs;
 
   IdempotencyGuard(IdempotencyGuardBuilder b) {
     this.store = b.store;
@@ -120,14 +112,7 @@ public final class IdempotencyGuard implements IdempotencyExecutor, Closeable {
     this.storeTimesLeases = store.leaseTicker() == ticker;
     this.keeper =
         new LeaseKeeper(store, b.leaseTtl, renewEvery.toNanos(), b.retention, ticker, sleeper, events, b.scheduler);
-    ObjectMapper mapper = b.objectMapper;
-    this.jsonCodecs =
-        new ClassValue<>() {
-          @Override
-          protected ResultCodec<?> computeValue(Class<?> type) {
-            return JsonResultCodec.of(type, mapper);
-          }
-        };
+    this.jsonCodecs = new JsonCodecCache(b.objectMapper);
   }
 
   /** A builder with the defaults; only the store must be set. */
@@ -138,12 +123,12 @@ public final class IdempotencyGuard implements IdempotencyExecutor, Closeable {
   /** Runs {@code supplier} once for {@code key}; a repeat returns the stored result (JSON codec). */
   public <T> T execute(String key, Class<T> type, Supplier<? extends T> supplier) {
     RecordId id = anonymous(key); // the key first, as IdempotentCall.of(key) checks it
-    return value(id, "", jsonCodec(type), supplier);
+    return value(id, "", jsonCodecs.of(type), supplier);
   }
 
   /** Like {@link #execute(String, Class, Supplier)} with a scope and a fingerprint. */
   public <T> T execute(IdempotentCall call, Class<T> type, Supplier<? extends T> supplier) {
-    return execute(call, jsonCodec(type), supplier);
+    return execute(call, jsonCodecs.of(type), supplier);
   }
 
   /** Runs {@code supplier} once for {@code key}; a repeat returns the result stored by {@code codec}. */
@@ -155,18 +140,6 @@ public final class IdempotencyGuard implements IdempotencyExecutor, Closeable {
   private RecordId anonymous(String key) {
     return new RecordId(namespace, "", IdempotencyKey.of(Objects.requireNonNull(key, "key")).value());
   }
-
-  @SuppressWarnings("unchecked") // jsonCodecs maps each class to a codec of that class
-  private <T> ResultCodec<T> jsonCodec(Class<T> type) {
-    TypedCodec first = firstCodec;
-    if (first != null && first.type == type) return (ResultCodec<T>) first.codec;
-    ResultCodec<?> codec = jsonCodecs.get(Objects.requireNonNull(type, "type"));
-    if (first == null) firstCodec = new TypedCodec(type, codec);
-    return (ResultCodec<T>) codec;
-  }
-
-  /** A result class and its JSON codec (final fields: a racy read sees both). */
-  private record TypedCodec(Class<?> type, ResultCodec<?> codec) {}
 
   /** Runs {@code action} once for {@code key}; a repeat returns without running it. */
   public void execute(String key, Runnable action) {
@@ -279,7 +252,7 @@ public final class IdempotencyGuard implements IdempotencyExecutor, Closeable {
       if (claim instanceof ClaimResult.Acquired acquired) {
         long grantedAt = storeTimesLeases ? acquired.grantedAt() : sentAt;
         OwnedClaim owned = new OwnedClaim(keeper, id, token, acquired.fencingToken(), grantedAt);
-        T value = runOwned(owned, codec, policy, work, start);
+        T value = owned.run(work, codec, policy, storeFailuresWhen, start);
         return detailed ? new GuardedResult<>(value, false) : value;
       }
       if (claim instanceof ClaimResult.Completed completed) {
@@ -307,43 +280,6 @@ public final class IdempotencyGuard implements IdempotencyExecutor, Closeable {
     }
   }
 
-  private <T> T runOwned(
-      OwnedClaim claim, ResultCodec<T> codec, StorePolicy<T> policy, IdempotentWork<T> work, long start)
-      throws Exception {
-    try {
-      keeper.startRenewing(claim);
-    } catch (RuntimeException e) { // rejected: the scheduler was shut down
-      claim.release();
-      throw new IllegalStateException("the guard's renewal scheduler refused the call (closed?)", e);
-    }
-    T value;
-    try {
-      value = work.run(claim);
-    } catch (Throwable t) {
-      claim.stopRenewing();
-      boolean store = policy.stores(t, storeFailuresWhen);
-      if (store) claim.complete(StoredOutcome.failure(t), t);
-      else claim.release();
-      events.ended(claim.id(), store ? CallOutcome.FAILURE_STORED : CallOutcome.FAILED, start);
-      throw IdempotencyGuard.<Exception>sneaky(t);
-    }
-    claim.stopRenewing();
-    byte[] stored;
-    try {
-      stored = policy.stores(value) ? StoredOutcome.value(codec, value) : null;
-    } catch (RuntimeException e) { // a codec or a result predicate failed: nothing to store
-      claim.release();
-      events.ended(claim.id(), CallOutcome.FAILED, start);
-      throw e;
-    }
-    if (stored == null) claim.release();
-    else claim.complete(stored, null);
-    CallOutcome outcome = claim.lost() ? CallOutcome.LEASE_LOST
-        : stored == null ? CallOutcome.EXECUTED_NOT_STORED : CallOutcome.EXECUTED;
-    events.ended(claim.id(), outcome, start);
-    return value;
-  }
-
   private <T> T replay(RecordId id, ClaimResult.Completed completed, ResultCodec<T> codec) {
     T value;
     try {
@@ -357,11 +293,9 @@ public final class IdempotencyGuard implements IdempotencyExecutor, Closeable {
   }
 
   /**
-   * A fresh owner token: 64 random bits in hex. It must be unique among the claims of one record
-   * (two owners of a record share a token with odds of 2^-64), not secret (it never leaves the
-   * server), so ThreadLocalRandom serves; UUID.randomUUID() draws from SecureRandom behind one
-   * global lock, which every call, replays included, would pay, and 128 bits as a UUID's 36
-   * characters cost every call twice the drawing and formatting for nothing a record needs.
+   * A fresh owner token, 64 random bits in hex: unique among one record's claims (odds of 2^-64),
+   * not secret (it never leaves the server), so ThreadLocalRandom serves, without the global lock
+   * of UUID.randomUUID()'s SecureRandom that every call would pay.
    */
   private static String newOwnerToken() {
     return Long.toHexString(ThreadLocalRandom.current().nextLong());

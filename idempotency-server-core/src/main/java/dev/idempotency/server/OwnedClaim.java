@@ -4,11 +4,13 @@ import dev.idempotency.server.store.RecordId;
 import java.time.Duration;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
+import java.util.function.Predicate;
 
 /**
  * A claim the guard won, as one object: its record, owner token and fencing token, and its lease.
- * It renews itself while the work runs (through the guard's {@link LeaseKeeper}), then completes
- * or releases itself; it never throws a store failure at its caller.
+ * It runs the work ({@link #run}), renewing itself meanwhile (through the guard's
+ * {@link LeaseKeeper}), then completes or releases itself as the {@link StorePolicy} says; it
+ * never throws a store failure at its caller.
  *
  * <p><b>Completing</b> ({@link #complete}) tries the store three times in line, 50 then 200 ms
  * apart. If all fail, the caller goes on with its answer and the claim is completed in the
@@ -93,6 +95,55 @@ final class OwnedClaim implements Claim, Runnable {
 
   RecordId id() {
     return id;
+  }
+
+  /**
+   * Runs {@code work} under this claim, renewed meanwhile, then stores its end or releases the
+   * claim as {@code policy} says (a failure is stored only if {@code storeFailuresWhen}, the
+   * guard's, or the policy's own says so), and reports the call's outcome, timed from {@code start}.
+   *
+   * @throws Exception what {@code work} threw, unchanged, once its end was stored or released
+   */
+  <T> T run(IdempotentWork<T> work, ResultCodec<T> codec, StorePolicy<T> policy,
+      Predicate<? super Throwable> storeFailuresWhen, long start) throws Exception {
+    try {
+      keeper.startRenewing(this);
+    } catch (RuntimeException e) { // rejected: the scheduler was shut down
+      release();
+      throw new IllegalStateException("the guard's renewal scheduler refused the call (closed?)", e);
+    }
+    Events events = keeper.events;
+    T value;
+    try {
+      value = work.run(this);
+    } catch (Throwable t) {
+      stopRenewing();
+      boolean store = policy.stores(t, storeFailuresWhen);
+      if (store) complete(StoredOutcome.failure(t), t);
+      else release();
+      events.ended(id, store ? CallOutcome.FAILURE_STORED : CallOutcome.FAILED, start);
+      throw OwnedClaim.<Exception>sneaky(t);
+    }
+    stopRenewing();
+    byte[] stored;
+    try {
+      stored = policy.stores(value) ? StoredOutcome.value(codec, value) : null;
+    } catch (RuntimeException e) { // a codec or a result predicate failed: nothing to store
+      release();
+      events.ended(id, CallOutcome.FAILED, start);
+      throw e;
+    }
+    if (stored == null) release();
+    else complete(stored, null);
+    CallOutcome outcome = lost ? CallOutcome.LEASE_LOST
+        : stored == null ? CallOutcome.EXECUTED_NOT_STORED : CallOutcome.EXECUTED;
+    events.ended(id, outcome, start);
+    return value;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <E extends Throwable> E sneaky(Throwable t) throws E {
+    throw (E) t;
   }
 
   /** Whether a renewal or the completion found the claim gone. */
