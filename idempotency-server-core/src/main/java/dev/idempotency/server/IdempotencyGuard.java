@@ -324,8 +324,9 @@ public final class IdempotencyGuard implements IdempotencyExecutor, Closeable {
     return new IdempotencyStoreUnavailableException("the idempotency store failed: " + e, e);
   }
 
+  /** Throws {@code t} unchanged, checked or not, where the compiler sees an {@code E}. */
   @SuppressWarnings("unchecked")
-  private static <E extends Throwable> E sneaky(Throwable t) throws E {
+  static <E extends Throwable> E sneaky(Throwable t) throws E {
     throw (E) t;
   }
 

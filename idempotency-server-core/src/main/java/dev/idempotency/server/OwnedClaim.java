@@ -122,7 +122,7 @@ final class OwnedClaim implements Claim, Runnable {
       if (store) complete(StoredOutcome.failure(t), t);
       else release();
       events.ended(id, store ? CallOutcome.FAILURE_STORED : CallOutcome.FAILED, start);
-      throw OwnedClaim.<Exception>sneaky(t);
+      throw IdempotencyGuard.<Exception>sneaky(t);
     }
     stopRenewing();
     byte[] stored;
@@ -139,11 +139,6 @@ final class OwnedClaim implements Claim, Runnable {
         : stored == null ? CallOutcome.EXECUTED_NOT_STORED : CallOutcome.EXECUTED;
     events.ended(id, outcome, start);
     return value;
-  }
-
-  @SuppressWarnings("unchecked")
-  private static <E extends Throwable> E sneaky(Throwable t) throws E {
-    throw (E) t;
   }
 
   /** Whether a renewal or the completion found the claim gone. */
