@@ -71,8 +71,8 @@ final class Report {
     if (tableSize != null) md.append(tableSize.meaning());
     md.append("\n## How it is measured\n\n");
     md.append("- JMH 1.37, a fresh JVM (`-Xms2g -Xmx2g`, default GC) for every run of a benchmark at a\n")
-        .append("  thread count. The driver can run a pair in rounds, the order reversed every other round,\n")
-        .append("  pooling the measured iterations; the six-minute budget allows one round. Each benchmark\n")
+        .append("  thread count. The driver runs a group in rounds (see \"Per group\"), the order of its\n")
+        .append("  benchmarks reversed every other round, and pools the measured iterations. Each benchmark\n")
         .append("  but the memory new keys (warmed by their 30 warmup iterations) first calls its own\n")
         .append("  operations in its setup, a fixed number of times and then until the JIT compiler has been\n")
         .append("  idle for a second, bounded in time (see the notes below).\n")
@@ -98,7 +98,9 @@ final class Report {
         .append(" POSTs for the client, ").append(EndToEndBenchmarks.PAIR_BLOCK)
         .append(" payments end to end, ").append(PostgresBenchmarks.PAIR_BLOCK).append(" calls for PostgreSQL,\n")
         .append("  per thread), guarded then baseline, then the reverse, the threads in lockstep, each side\n")
-        .append("  timed into its own counter. Load from other processes then weighs on both sides alike;\n")
+        .append("  timed into its own counter; the side an iteration starts with alternates, and each group\n")
+        .append("  measures an even number of iterations, since the first calls after an iteration boundary\n")
+        .append("  are slow. Load from other processes then weighs on both sides alike;\n")
         .append("  with one fork per side, a few seconds apart, the memory replay row read 2.4x in one run and\n")
         .append("  0.89x in the next, and end to end 0.74x and 0.92x.\n")
         .append("- The new-key memory benchmarks run into an empty map and a fresh guard and store per\n")
