@@ -7,8 +7,9 @@ import org.openjdk.jmh.infra.Blackhole;
  * end to end):
  * {@code block} guarded calls and {@code block} baseline calls back to back, the order swapped
  * every invocation and the first side of an iteration alternating (see
- * {@link MemoryGuardBenchmarks.PairTimes}), the threads in lockstep, each side timed into its own counter (see
- * {@link MemoryGuardBenchmarks}, which inlines the same loop for calls of a microsecond).
+ * {@link MemoryGuardBenchmarks.PairTimes}), the threads in lockstep, each side timed into its own
+ * counter (see {@link MemoryGuardBenchmarks}, which inlines the same loop for calls of a
+ * microsecond).
  */
 final class Pairs {
   private Pairs() {}
