@@ -484,29 +484,30 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   private long claimSlotAndToken(ClaimLane lane, int laneIndex, long nanos, long now) {
     long floor = Math.max((retiredTokens.get() >>> TOKEN_LANE_BITS) + 1, originMicros + nanos / 1_000);
     while (true) {
-      long s = lane.get();
-      int spare = ClaimLane.spare(s);
-      if (spare > 0) {
-        long sequence = Math.max(ClaimLane.sequence(s) + 1, floor);
-        if (lane.compareAndSet(s, ClaimLane.state(sequence, spare - 1))) return token(sequence, laneIndex);
-        continue;
-      }
+      long token = takeSlotAndToken(lane, laneIndex, floor, 0);
+      if (token >= 0) return token;
       int held = size.get();
       if (held < maximumSize) {
         int take = Math.min(SLOT_CHUNK, maximumSize - held); // one for this claim, the rest spare
-        if (size.compareAndSet(held, held + take)) {
-          while (true) { // the spare slots and the token in one write, as above
-            long t = lane.get();
-            long sequence = Math.max(ClaimLane.sequence(t) + 1, floor);
-            if (lane.compareAndSet(t, ClaimLane.state(sequence, ClaimLane.spare(t) + take - 1))) {
-              return token(sequence, laneIndex);
-            }
-          }
-        }
+        if (size.compareAndSet(held, held + take)) return takeSlotAndToken(lane, laneIndex, floor, take);
         continue;
       }
       if (takeBackSpareSlots() > 0) continue;
       if (!makeRoom(now)) return -1;
+    }
+  }
+
+  /**
+   * Adds {@code added} slots to the lane's spare ones, takes one of them and the lane's next token
+   * in one write: the token, or -1 (nothing written) if the lane has no slot to take.
+   */
+  private static long takeSlotAndToken(ClaimLane lane, int laneIndex, long floor, int added) {
+    while (true) {
+      long s = lane.get();
+      int spare = ClaimLane.spare(s) + added;
+      if (spare == 0) return -1;
+      long sequence = Math.max(ClaimLane.sequence(s) + 1, floor);
+      if (lane.compareAndSet(s, ClaimLane.state(sequence, spare - 1))) return token(sequence, laneIndex);
     }
   }
 
