@@ -171,6 +171,11 @@ public final class BenchmarkDriver {
               + "against the same POST through plain OkHttp, same local server",
           "ClientBenchmarks.pair:guard", "ClientBenchmarks.pair:baseline", 1,
           Better.LOWER, new Target(Better.LOWER, 1.05)),
+      new Row("client-control-1t", "client", "Client pair, A/A control",
+          "the client row's harness with a second plain OkHttp client in the interceptor's slot: "
+              + "1x unless the harness favours a slot, so how far to trust the row above",
+          "ClientBenchmarks.pairControl:guard", "ClientBenchmarks.pairControl:baseline", 1,
+          Better.LOWER, null),
       new Row("e2e-memory", "e2e", "HTTP end to end, memory store",
           "payments per second through the demo's POST /payments on the JDK HttpServer (DemoServer, "
               + "in-memory store), against the same PaymentHandler and ledger without the guard, "

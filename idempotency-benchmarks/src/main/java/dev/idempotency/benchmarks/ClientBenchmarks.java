@@ -33,6 +33,9 @@ import org.openjdk.jmh.infra.Blackhole;
  *
  * <p>The table's row comes from {@link #pair}: {@link #PAIR_BLOCK} calls through each client back
  * to back in one fork (see {@link Pairs}); the single-sided benchmarks stay for profiling.
+ * {@link #pairControl} is the same pair with a second plain client in the guarded slot: an A/A
+ * control, which reads 1.0x unless the harness favours one slot (it read 1.014x to 1.0175x while
+ * every iteration began with the guarded slot; see {@link MemoryGuardBenchmarks.PairTimes}).
  */
 public class ClientBenchmarks {
   /** Calls per side in one block of the pair: some tens of milliseconds. */
@@ -51,6 +54,7 @@ public class ClientBenchmarks {
     HttpServer server;
     OkHttpClient plain;
     OkHttpClient intercepted;
+    OkHttpClient twin; // plain too, built the same way: the control's guarded slot
     String url;
     byte[] body;
 
@@ -60,21 +64,23 @@ public class ClientBenchmarks {
       url = "http://127.0.0.1:" + server.getAddress().getPort() + "/payments";
       body = Receipt.encode(Receipt.charge());
       plain = new OkHttpClient.Builder().build();
+      twin = new OkHttpClient.Builder().build();
       // As the README installs it: the defaults, a fresh key for each POST.
       intercepted = new OkHttpClient.Builder()
           .addInterceptor(IdempotencyInterceptor.builder().build())
           .build();
       String benchmark = params.getBenchmark();
-      boolean both = benchmark.endsWith(".pair");
-      OkHttpClient measured = benchmark.endsWith(".interceptedOkHttp") ? intercepted : plain;
+      boolean both = benchmark.endsWith(".pair") || benchmark.endsWith(".pairControl");
+      OkHttpClient first = benchmark.endsWith(".pairControl") ? twin
+          : benchmark.endsWith(".plainOkHttp") ? plain : intercepted;
       int[] n = {0};
       Prewarm.runUntilCompiled(PREWARM_CALLS, PREWARM_QUIET, PREWARM_LIMIT,
-          () -> post(both ? (n[0]++ % 2 == 0 ? intercepted : plain) : measured, url, body));
+          () -> post(both && n[0]++ % 2 == 1 ? plain : first, url, body));
     }
 
     @TearDown(Level.Trial)
     public void stop() {
-      for (OkHttpClient client : new OkHttpClient[] {plain, intercepted}) {
+      for (OkHttpClient client : new OkHttpClient[] {plain, intercepted, twin}) {
         client.dispatcher().executorService().shutdown();
         client.connectionPool().evictAll();
       }
@@ -130,6 +136,17 @@ public class ClientBenchmarks {
       Blackhole bh) throws Exception {
     Pairs.run(times, step, bh, PAIR_BLOCK,
         () -> post(server.intercepted, server.url, server.body),
+        () -> post(server.plain, server.url, server.body));
+  }
+
+  /** {@link #pair} with a second plain client in the guarded slot: the harness's own bias. */
+  @Benchmark
+  @BenchmarkMode(Mode.SingleShotTime)
+  @OutputTimeUnit(TimeUnit.MILLISECONDS)
+  public void pairControl(Server server, MemoryGuardBenchmarks.PairTimes times, MemoryGuardBenchmarks.Lockstep step,
+      Blackhole bh) throws Exception {
+    Pairs.run(times, step, bh, PAIR_BLOCK,
+        () -> post(server.twin, server.url, server.body),
         () -> post(server.plain, server.url, server.body));
   }
 }
