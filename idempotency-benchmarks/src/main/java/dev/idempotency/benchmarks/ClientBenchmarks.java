@@ -134,9 +134,7 @@ public class ClientBenchmarks {
   @OutputTimeUnit(TimeUnit.MILLISECONDS)
   public void pair(Server server, MemoryGuardBenchmarks.PairTimes times, MemoryGuardBenchmarks.Lockstep step,
       Blackhole bh) throws Exception {
-    Pairs.run(times, step, bh, PAIR_BLOCK,
-        () -> post(server.intercepted, server.url, server.body),
-        () -> post(server.plain, server.url, server.body));
+    againstPlain(server.intercepted, server, times, step, bh);
   }
 
   /** {@link #pair} with a second plain client in the guarded slot: the harness's own bias. */
@@ -145,8 +143,14 @@ public class ClientBenchmarks {
   @OutputTimeUnit(TimeUnit.MILLISECONDS)
   public void pairControl(Server server, MemoryGuardBenchmarks.PairTimes times, MemoryGuardBenchmarks.Lockstep step,
       Blackhole bh) throws Exception {
+    againstPlain(server.twin, server, times, step, bh);
+  }
+
+  /** One invocation of a pair: {@code guarded} in the guarded slot, the plain client as baseline. */
+  private static void againstPlain(OkHttpClient guarded, Server server, MemoryGuardBenchmarks.PairTimes times,
+      MemoryGuardBenchmarks.Lockstep step, Blackhole bh) throws Exception {
     Pairs.run(times, step, bh, PAIR_BLOCK,
-        () -> post(server.twin, server.url, server.body),
+        () -> post(guarded, server.url, server.body),
         () -> post(server.plain, server.url, server.body));
   }
 }
